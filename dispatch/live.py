@@ -1,0 +1,115 @@
+"""Live state (vehicle positions now; notifications and caches later): Redis when configured, else an
+in-process store. Redis is never the only copy of anything that matters: the database is.
+
+Redis calls use short timeouts and no retries (../shared/OPERATIONS.md measured redis-py defaults
+blocking 3.7-10.9 s when the server is down or frozen). When Redis fails, readers get the last value
+this process saw, marked stale, and writers carry on; the next successful call clears the fault.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Protocol
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from geo import LatLon
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePosition:
+    vehicle_id: str
+    point: LatLon
+    reported_at_unix: float
+
+
+@dataclass(frozen=True, slots=True)
+class LiveReading:
+    position: VehiclePosition | None
+    stale: bool  # True when the live store could not be asked and this is a local fallback
+
+
+class LiveStore(Protocol):
+    backend: str
+
+    def healthy(self) -> bool: ...
+
+    def put_position(self, pos: VehiclePosition) -> None: ...
+
+    def get_position(self, vehicle_id: str) -> LiveReading: ...
+
+
+class InMemoryLiveStore:
+    """Single-process store for the embedded default (no Redis)."""
+
+    backend = "memory"
+
+    def __init__(self) -> None:
+        self._positions: dict[str, VehiclePosition] = {}
+        self._lock = threading.Lock()
+
+    def healthy(self) -> bool:
+        return True
+
+    def put_position(self, pos: VehiclePosition) -> None:
+        with self._lock:
+            self._positions[pos.vehicle_id] = pos
+
+    def get_position(self, vehicle_id: str) -> LiveReading:
+        with self._lock:
+            return LiveReading(self._positions.get(vehicle_id), stale=False)
+
+
+class RedisLiveStore:
+    """Redis-backed store with a local last-known copy for when Redis is unreachable."""
+
+    backend = "redis"
+    KEY = "noriai:pos:"
+
+    def __init__(self, url: str, timeout_s: float = 0.2) -> None:
+        self._r = redis.Redis.from_url(
+            url,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            health_check_interval=0,
+        )
+        self._local = InMemoryLiveStore()
+
+    def healthy(self) -> bool:
+        try:
+            return bool(self._r.ping())
+        except redis.RedisError:
+            return False
+
+    def put_position(self, pos: VehiclePosition) -> None:
+        self._local.put_position(pos)
+        payload = json.dumps({"lat": pos.point.lat, "lon": pos.point.lon, "at": pos.reported_at_unix})
+        # Positions are ephemeral: when Redis is down, the next report is written once it is back.
+        with contextlib.suppress(redis.RedisError):
+            self._r.set(self.KEY + pos.vehicle_id, payload, ex=3600)
+
+    def get_position(self, vehicle_id: str) -> LiveReading:
+        try:
+            raw = self._r.get(self.KEY + vehicle_id)
+        except redis.RedisError:
+            return LiveReading(self._local.get_position(vehicle_id).position, stale=True)
+        if raw is None:
+            return LiveReading(None, stale=False)
+        d = json.loads(raw)
+        return LiveReading(VehiclePosition(vehicle_id, LatLon(d["lat"], d["lon"]), d["at"]), stale=False)
+
+
+def make_live_store(redis_url: str | None, timeout_s: float = 0.2) -> LiveStore:
+    return RedisLiveStore(redis_url, timeout_s) if redis_url else InMemoryLiveStore()
+
+
+def now_unix() -> float:
+    return time.time()

@@ -1,0 +1,95 @@
+"""Service zones as sets of H3 cells.
+
+A zone (e.g. a rural district where a community taxi may run, or the Yuda Onsen - airport corridor) is a
+set of H3 cells at one resolution. Membership is a hash lookup of the point's cell, which is what
+dispatch needs on every quote; zones are built from a polygon or from a centre and radius, and export
+to GeoJSON (for GTFS-Flex ``locations.geojson``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import h3
+
+from geo.points import LatLon
+
+# Resolution 8 cells are ~0.74 km^2 (edge ~530 m): fine enough for district borders, coarse enough
+# that a district is a few hundred cells.
+DEFAULT_RESOLUTION = 8
+
+
+def cell_of(point: LatLon, resolution: int = DEFAULT_RESOLUTION) -> str:
+    """The H3 cell id (hex string) holding ``point``."""
+    return str(h3.latlng_to_cell(point.lat, point.lon, resolution))
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceZone:
+    zone_id: str
+    name: str
+    cells: frozenset[str]
+    resolution: int = DEFAULT_RESOLUTION
+
+    def __post_init__(self) -> None:
+        if not self.zone_id:
+            raise ValueError("zone_id must not be empty")
+        if not self.cells:
+            raise ValueError(f"zone {self.zone_id!r} has no cells")
+        for c in self.cells:
+            if not h3.is_valid_cell(c):
+                raise ValueError(f"zone {self.zone_id!r}: {c!r} is not a valid H3 cell")
+            if h3.get_resolution(c) != self.resolution:
+                raise ValueError(
+                    f"zone {self.zone_id!r}: cell {c} has resolution {h3.get_resolution(c)}, "
+                    f"expected {self.resolution}"
+                )
+
+    @classmethod
+    def from_polygon(
+        cls, zone_id: str, name: str, ring: Sequence[LatLon], resolution: int = DEFAULT_RESOLUTION
+    ) -> ServiceZone:
+        """Cells whose centres lie inside the polygon ``ring`` (first point need not repeat)."""
+        poly = h3.LatLngPoly([(p.lat, p.lon) for p in ring])
+        cells = frozenset(str(c) for c in h3.polygon_to_cells(poly, resolution))
+        if not cells:
+            raise ValueError(f"zone {zone_id!r}: polygon is smaller than one H3 cell at res {resolution}")
+        return cls(zone_id, name, cells, resolution)
+
+    @classmethod
+    def from_disk(
+        cls, zone_id: str, name: str, centre: LatLon, radius_m: float, resolution: int = DEFAULT_RESOLUTION
+    ) -> ServiceZone:
+        """Cells within about ``radius_m`` of ``centre`` (a k-ring)."""
+        edge_m = h3.average_hexagon_edge_length(resolution, unit="m")
+        k = max(0, math.ceil(radius_m / (edge_m * math.sqrt(3))))
+        cells = frozenset(str(c) for c in h3.grid_disk(cell_of(centre, resolution), k))
+        return cls(zone_id, name, cells, resolution)
+
+    def contains(self, point: LatLon) -> bool:
+        return cell_of(point, self.resolution) in self.cells
+
+    def area_km2(self) -> float:
+        return float(sum(h3.cell_area(c, unit="km^2") for c in self.cells))
+
+    def to_geojson_feature(self) -> dict[str, Any]:
+        """The zone's outline as a GeoJSON MultiPolygon feature (lon, lat order)."""
+        shape = h3.cells_to_h3shape(list(self.cells))
+        geo = shape.__geo_interface__
+        return {
+            "type": "Feature",
+            "id": self.zone_id,
+            "properties": {"name": self.name, "h3_resolution": self.resolution},
+            "geometry": geo,
+        }
+
+
+def zone_for(point: LatLon, zones: Iterable[ServiceZone]) -> ServiceZone | None:
+    """The first zone containing ``point``, or None."""
+    for z in zones:
+        if z.contains(point):
+            return z
+    return None

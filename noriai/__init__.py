@@ -1,0 +1,1 @@
+"""Noriai application: CLI, settings, web app composition, built-in demo data."""

@@ -1,0 +1,100 @@
+"""The ``noriai`` command (typer). Each subcommand is a thin shell over a package's public API.
+
+Results go to stdout (JSON with ``--json``); progress and errors go to stderr, so output can be piped.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Annotated, NoReturn
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(
+    name="noriai",
+    help="Noriai (乗合): demand-responsive shared taxi and MaaS dispatch for Yamaguchi City.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+darp_app = typer.Typer(
+    help="Solve dial-a-ride (DARP) benchmark instances with the shared-taxi solver.", no_args_is_help=True
+)
+fare_app = typer.Typer(
+    help="Quote fixed taxi fares (事前確定運賃), shared-ride fares and concessions.", no_args_is_help=True
+)
+gtfs_app = typer.Typer(help="Load and validate GTFS / GTFS-JP timetable feeds.", no_args_is_help=True)
+sim_app = typer.Typer(
+    help="Replay a day's demand through the real dispatch code to compare policies.", no_args_is_help=True
+)
+app.add_typer(darp_app, name="darp")
+app.add_typer(fare_app, name="fare")
+app.add_typer(gtfs_app, name="gtfs")
+app.add_typer(sim_app, name="sim")
+
+err = Console(stderr=True)
+
+
+def fail(message: str, code: int = 2) -> NoReturn:
+    """Print one clear error line to stderr and exit; never a traceback for expected bad input."""
+    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    raise typer.Exit(code)
+
+
+def _not_yet(what: str, issue: int) -> NoReturn:
+    fail(f"{what} is not built yet (tracked in issue {issue})", code=3)
+
+
+@app.command(help="Serve the web app: operator console, company view, trip planner and API.")
+def serve(
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Load the built-in Yamaguchi demo data on first start")
+    ] = False,
+    host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+) -> None:
+    import uvicorn
+
+    from noriai.settings import Settings
+    from noriai.web import create_app
+
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
+    )
+    settings = Settings()
+    reference = None
+    if demo:
+        from noriai.demo import reference_data
+
+        reference = reference_data()
+    web = create_app(settings, reference)
+    err.print(
+        f"Noriai serving on http://{host}:{port}  (database: {settings.database_url.split('://')[0]}, "
+        f"live store: {'redis' if settings.redis_url else 'in-process'})"
+    )
+    uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@darp_app.command("solve", help="Solve one Cordeau-format instance and print the routes.")
+def darp_solve(path: str) -> None:
+    _not_yet("noriai darp solve", 3)
+
+
+@app.command(help="Plan a journey over bus, rail, walking, bike share and the shared taxi.")
+def plan() -> None:
+    _not_yet("noriai plan", 7)
+
+
+@gtfs_app.command("validate", help="Validate GTFS / GTFS-JP feeds; errors and warnings with file and line.")
+def gtfs_validate(feeds: list[str]) -> None:
+    _not_yet("noriai gtfs validate", 6)
+
+
+@sim_app.command("run", help="Run a simulation of a day of demand.")
+def sim_run() -> None:
+    _not_yet("noriai sim run", 8)
+
+
+def main() -> None:  # pragma: no cover - console entry point
+    app()

@@ -1,0 +1,143 @@
+"""Application factory: wires settings, database, live store and demo data into FastAPI routes.
+
+Routes stay thin; the work is done in the packages below (dispatch, fares, gtfs, ...).
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import FastAPI, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import text
+
+from dispatch.domain import PlaceKind, ReferenceData
+from dispatch.live import LiveStore, make_live_store
+from dispatch.persistence import (
+    count_reference_rows,
+    create_db_engine,
+    database_backend,
+    init_schema,
+    store_reference_data,
+)
+from noriai.settings import Settings
+
+log = logging.getLogger("noriai.web")
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+
+# The parts of the app and whether they are built yet; the home page links to each.
+SECTIONS: list[dict[str, Any]] = [
+    {
+        "href": "/operator",
+        "ja": "オペレーター画面（電話予約）",
+        "en": "Operator console (phone bookings)",
+        "ready": False,
+    },
+    {
+        "href": "/company",
+        "ja": "タクシー事業者画面（運行表・地図）",
+        "en": "Taxi company view (runs and map)",
+        "ready": False,
+    },
+    {
+        "href": "/plan",
+        "ja": "乗換案内（バス・シェアサイクル・乗合タクシー）",
+        "en": "Trip planner (bus, bike share, shared taxi)",
+        "ready": False,
+    },
+    {
+        "href": "/api/v1/places",
+        "ja": "主な行き先一覧（API）",
+        "en": "Common destinations (API)",
+        "ready": True,
+    },
+    {"href": "/api/v1/zones", "ja": "運行区域（GeoJSON）", "en": "Service zones (GeoJSON)", "ready": True},
+    {"href": "/docs", "ja": "API仕様（OpenAPI）", "en": "API reference (OpenAPI)", "ready": True},
+    {"href": "/health", "ja": "稼働状況", "en": "Health", "ready": True},
+]
+
+
+def create_app(settings: Settings | None = None, demo: ReferenceData | None = None) -> FastAPI:
+    settings = settings or Settings()
+    engine = create_db_engine(settings.database_url)
+    init_schema(engine)
+    if demo is not None and store_reference_data(engine, demo):
+        log.info("loaded demo reference data into %s", database_backend(settings.database_url))
+    live: LiveStore = make_live_store(settings.redis_url, settings.redis_timeout_s)
+
+    app = FastAPI(
+        title="Noriai",
+        summary="Demand-responsive shared taxi and MaaS dispatch (乗合)",
+        version="0.1.0",
+    )
+    app.state.engine = engine
+    app.state.live = live
+    app.state.reference = demo
+
+    @app.get("/health", tags=["ops"])
+    def health() -> JSONResponse:
+        db_ok = True
+        try:
+            with engine.connect() as c:
+                c.execute(text("SELECT 1"))
+        except Exception:
+            db_ok = False
+        body = {
+            "status": "ok" if db_ok else "degraded",
+            "database": {"backend": database_backend(settings.database_url), "ok": db_ok},
+            "live_store": {"backend": live.backend, "ok": live.healthy()},
+            "reference_rows": count_reference_rows(engine) if db_ok else None,
+        }
+        return JSONResponse(body, status_code=200 if db_ok else 503)
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def home(request: Request) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(request, "home.html", {"sections": SECTIONS})
+
+    @app.get("/api/v1/places", tags=["reference"])
+    def places(
+        kind: Annotated[PlaceKind | None, Query(description="filter by kind")] = None,
+    ) -> list[dict[str, Any]]:
+        ref = app.state.reference
+        if ref is None:
+            return []
+        return [
+            {
+                "place_id": p.place_id,
+                "name": p.name,
+                "name_en": p.name_en,
+                "kana": p.kana,
+                "kind": p.kind.value,
+                "lat": p.point.lat,
+                "lon": p.point.lon,
+            }
+            for p in ref.places
+            if kind is None or p.kind == kind
+        ]
+
+    @app.get("/api/v1/zones", tags=["reference"])
+    def zones() -> dict[str, Any]:
+        ref = app.state.reference
+        feats = []
+        for z in ref.zones if ref else ():
+            f = z.zone.to_geojson_feature()
+            f["properties"].update({"kind": z.kind.value, "name_en": z.name_en})
+            feats.append(f)
+        return {"type": "FeatureCollection", "features": feats}
+
+    for section in SECTIONS:
+        if not section["ready"]:
+            _add_coming_page(app, section)
+    return app
+
+
+def _add_coming_page(app: FastAPI, section: dict[str, Any]) -> None:
+    def page(request: Request) -> HTMLResponse:
+        return TEMPLATES.TemplateResponse(request, "coming.html", {"section": section}, status_code=200)
+
+    app.add_api_route(
+        section["href"], page, methods=["GET"], include_in_schema=False, response_class=HTMLResponse
+    )

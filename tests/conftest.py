@@ -1,0 +1,101 @@
+"""Test harness: starts the real servers the tests talk to (Redis now; PostgreSQL when needed) on
+loopback, from the binaries `make test` installs, and stops them by PID at the end."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class RedisServer:
+    port: int
+    pidfile: Path
+    workdir: Path
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def pid(self) -> int:
+        return int(self.pidfile.read_text().strip())
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is not installed: run `make test`, which installs it with apt-get")
+        subprocess.run(
+            [
+                binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--dir",
+                str(self.workdir),
+                "--appendonly",
+                "yes",
+                "--appendfsync",
+                "everysec",
+                "--save",
+                "",
+                "--daemonize",
+                "yes",
+                "--pidfile",
+                str(self.pidfile),
+                "--logfile",
+                str(self.workdir / "redis.log"),
+            ],
+            check=True,
+        )
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    if self.pidfile.exists():
+                        return
+            except OSError:
+                time.sleep(0.02)
+        pytest.fail(f"redis-server did not start on port {self.port}; see {self.workdir / 'redis.log'}")
+
+    def stop(self) -> None:
+        if not self.pidfile.exists():
+            return
+        pid = self.pid()
+        os.kill(pid, 15)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+            time.sleep(0.02)
+        self.pidfile.unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisServer]:
+    workdir = tmp_path_factory.mktemp("redis")
+    server = RedisServer(free_port(), workdir / "redis.pid", workdir)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def shared_dir() -> Path:
+    if not SHARED.is_dir():
+        pytest.fail(f"../shared not found at {SHARED}; it sits beside the project root")
+    return SHARED
