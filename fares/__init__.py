@@ -1,1 +1,51 @@
-"""fares package."""
+"""Fares: pure functions of a trip and a tariff (no database, clock or network inside).
+
+- ``quote(inputs, tariff)``: the pre-determined taxi fare (事前確定運賃) with its breakdown.
+- ``shared_fares(riders, tariff, pooled=...)``: per-rider fares in a pooled taxi.
+- ``split_group_fare``: group taxi vouchers.
+- ``BusFareTable`` / ``bus_leg_fare``: GTFS bus fares and the elderly welfare pass.
+"""
+
+from fares.bus import BusFareTable, bus_leg_fare
+from fares.quote import (
+    Concession,
+    FareError,
+    FareInputs,
+    FareLine,
+    FareQuote,
+    coefficient_for,
+    destination_change,
+    meter_fare_yen,
+    quote,
+    recompute,
+)
+from fares.shared import SharedFare, SharedRider, shared_fares, zone_flat_fare
+from fares.tariff import RoundingMode, Tariff, TariffError, VehicleClass, load_tariff, parse_tariff
+from fares.vouchers import GroupSplit, split_group_fare
+
+__all__ = [
+    "BusFareTable",
+    "Concession",
+    "FareError",
+    "FareInputs",
+    "FareLine",
+    "FareQuote",
+    "GroupSplit",
+    "RoundingMode",
+    "SharedFare",
+    "SharedRider",
+    "Tariff",
+    "TariffError",
+    "VehicleClass",
+    "bus_leg_fare",
+    "coefficient_for",
+    "destination_change",
+    "load_tariff",
+    "meter_fare_yen",
+    "parse_tariff",
+    "quote",
+    "recompute",
+    "shared_fares",
+    "split_group_fare",
+    "zone_flat_fare",
+]

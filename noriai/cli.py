@@ -38,7 +38,7 @@ err = Console(stderr=True)
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line to stderr and exit; never a traceback for expected bad input."""
-    err.print(f"[bold red]error:[/] {message}", highlight=False)
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True, markup=True)
     raise typer.Exit(code)
 
 
@@ -74,6 +74,65 @@ def serve(
         f"live store: {'redis' if settings.redis_url else 'in-process'})"
     )
     uvicorn.run(web, host=host, port=port, log_level="info")
+
+
+@fare_app.command("quote", help="Quote the fixed fare for a taxi trip (and each rider's share when pooled).")
+def fare_quote(
+    from_: Annotated[str, typer.Option("--from", help="pickup LAT,LON")],
+    to: Annotated[str, typer.Option("--to", help="drop-off LAT,LON")],
+    at: Annotated[str, typer.Option("--at", help="pickup time, local ISO (YYYY-MM-DDTHH:MM, Asia/Tokyo)")],
+    passengers: Annotated[int, typer.Option(help="riders in this party")] = 1,
+    shared_with: Annotated[
+        list[str] | None,
+        typer.Option("--shared-with", help="another rider's PICKUP_LAT,LON:DROPOFF_LAT,LON (repeatable)"),
+    ] = None,
+    concession: Annotated[str | None, typer.Option(help="disability | elderly | child")] = None,
+    vehicle_class: Annotated[str | None, typer.Option(help="small | medium | jumbo | welfare")] = None,
+    vouchers: Annotated[int, typer.Option(help="group-taxi vouchers presented")] = 0,
+    tariff: Annotated[str | None, typer.Option(help="tariff TOML (default: the demo tariff)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    import json
+    from datetime import datetime
+
+    from fares import FareError, TariffError
+    from geo import LatLon
+    from noriai.fare_cli import FareCliError, run_fare_quote
+
+    try:
+        pickup = LatLon.parse(from_)
+        dropoff = LatLon.parse(to)
+        when = datetime.fromisoformat(at)
+    except ValueError as exc:
+        fail(str(exc))
+    try:
+        result = run_fare_quote(
+            pickup,
+            dropoff,
+            when,
+            passengers=passengers,
+            shared_with=shared_with or [],
+            concession=concession,
+            vehicle_class=vehicle_class,
+            vouchers=vouchers,
+            tariff_path=tariff,
+        )
+    except (FareCliError, FareError, TariffError) as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"事前確定運賃 / Fixed fare: ¥{result['total_yen']:,}")
+    table.add_column("項目 / item")
+    table.add_column("円 / yen", justify="right")
+    for line in result["breakdown"]:
+        table.add_row(f"{line['label_ja']} / {line['label_en']}", f"{line['amount_yen']:,}")
+    Console().print(table)
+    for r in result.get("shared", []):
+        Console().print(f"  rider {r['rider']}: ¥{r['total_yen']:,} (solo ¥{r['solo_total_yen']:,})")
 
 
 @darp_app.command("solve", help="Solve one Cordeau-format instance and print the routes.")
