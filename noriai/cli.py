@@ -136,8 +136,39 @@ def fare_quote(
 
 
 @darp_app.command("solve", help="Solve one Cordeau-format instance and print the routes.")
-def darp_solve(path: str) -> None:
-    _not_yet("noriai darp solve", 3)
+def darp_solve(
+    path: Annotated[str, typer.Argument(help="instance file (Cordeau 2006 or Cordeau-Laporte 2003 layout)")],
+    time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 10.0,
+    seed: Annotated[int, typer.Option(help="seed for the search")] = 0,
+    workers: Annotated[int, typer.Option(help="parallel portfolio members (cores)")] = 2,
+    as_json: Annotated[bool, typer.Option("--json", help="print the contract JSON on stdout")] = False,
+) -> None:
+    import json
+
+    from solver import check, solve
+    from solver.cordeau import InstanceError, parse_instance
+
+    if time_limit <= 0:
+        fail("--time-limit must be > 0")
+    try:
+        inst = parse_instance(path)
+    except InstanceError as exc:
+        fail(str(exc))
+    problem = inst.to_problem()
+    err.print(f"solving {inst.name}: {inst.n} requests, {inst.vehicles} vehicles, {time_limit:g} s ...")
+    result = solve(problem, time_limit_s=time_limit, seed=seed, workers=max(1, workers))
+    violations = check(problem, result)
+    out = inst.to_json(result)
+    err.print(
+        f"cost {out['cost']}, unserved {len(result.unassigned)}, "
+        f"{'feasible' if not violations else f'{len(violations)} violations'}, {result.runtime_s:.1f} s"
+    )
+    if as_json:
+        print(json.dumps(out))
+    else:
+        for r in out["routes"]:  # type: ignore[attr-defined]
+            print(f"vehicle {r['vehicle']}: " + " ".join(str(s["node"]) for s in r["stops"]))
+        print(f"cost {out['cost']}")
 
 
 @app.command(help="Plan a journey over bus, rail, walking, bike share and the shared taxi.")

@@ -1,1 +1,35 @@
-"""solver package."""
+"""Shared-taxi routing: the dial-a-ride problem (DARP).
+
+``Problem`` (immutable) -> ``solve(problem, time_limit_s=..., seed=..., initial=...)`` -> ``Result``;
+``insertion_options`` for instant quotes; ``reoptimise`` for the whole day; ``check`` verifies any
+result independently. Only ``solver._ortools`` imports OR-Tools.
+"""
+
+from solver.api import plan_of, precheck, reoptimise, solve
+from solver.checker import Violation, check
+from solver.insertion import InsertionOption, construct, insertion_options
+from solver.problem import OPEN, Problem, Request, TimeWindow, Vehicle, ride_time_limit
+from solver.result import Result, Route, Stop, StopKind, UnassignedReason
+
+__all__ = [
+    "OPEN",
+    "InsertionOption",
+    "Problem",
+    "Request",
+    "Result",
+    "Route",
+    "Stop",
+    "StopKind",
+    "TimeWindow",
+    "UnassignedReason",
+    "Vehicle",
+    "Violation",
+    "check",
+    "construct",
+    "insertion_options",
+    "plan_of",
+    "precheck",
+    "reoptimise",
+    "ride_time_limit",
+    "solve",
+]

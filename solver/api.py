@@ -1,0 +1,204 @@
+"""``solve`` and ``reoptimise``: the solver's public entry points."""
+
+from __future__ import annotations
+
+import multiprocessing
+import time
+from collections.abc import Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor
+
+from solver import _ortools
+from solver.insertion import construct, repair, vehicle_can_take
+from solver.problem import Problem, Request
+from solver.result import Result, Route, Stop, StopKind, UnassignedReason
+from solver.schedule import PlannedStop, earliest_schedule, route_cost, stop_location
+
+Plan = Mapping[str, Sequence[PlannedStop]]
+
+
+def precheck(problem: Problem, r: Request) -> UnassignedReason | None:
+    """Why a request can never be served, whatever the other requests; None if it might be."""
+    takers = [v for v in problem.vehicles if vehicle_can_take(v, r)]
+    if not takers:
+        if not any(r.required_features <= v.features for v in problem.vehicles):
+            return UnassignedReason.FEATURES
+        return UnassignedReason.CAPACITY
+    direct = problem.direct_s(r)
+    if r.on_board:
+        return None
+    if direct > r.max_ride_time_s:
+        return UnassignedReason.RIDE_TIME
+    if r.pickup_window.earliest + r.boarding_s + direct > r.dropoff_window.latest:
+        return UnassignedReason.WINDOW
+    for v in takers:
+        if earliest_schedule(problem, v, [(r, StopKind.PICKUP), (r, StopKind.DROPOFF)]) is not None:
+            return None
+    return UnassignedReason.SHIFT
+
+
+def _plan_cost(problem: Problem, plan: Plan) -> int:
+    vehicles = {v.vehicle_id: v for v in problem.vehicles}
+    return sum(route_cost(problem, vehicles[vid], stops)[0] for vid, stops in plan.items() if stops)
+
+
+def _is_feasible(problem: Problem, plan: Plan) -> bool:
+    vehicles = {v.vehicle_id: v for v in problem.vehicles}
+    return all(earliest_schedule(problem, vehicles[vid], stops) is not None for vid, stops in plan.items())
+
+
+def build_result(
+    problem: Problem,
+    plan: Plan,
+    unassigned: Mapping[str, UnassignedReason],
+    *,
+    status: str,
+    started: float,
+    stats: dict[str, object] | None = None,
+) -> Result:
+    routes = []
+    total_d = total_t = 0
+    for v in problem.vehicles:
+        stops = list(plan.get(v.vehicle_id, ()))
+        if not stops:
+            continue
+        sched = earliest_schedule(problem, v, stops)
+        if sched is None:
+            raise AssertionError(f"internal error: infeasible route for {v.vehicle_id}")
+        dist, dur = route_cost(problem, v, stops)
+        total_d += dist
+        total_t += dur
+        routes.append(
+            Route(
+                vehicle_id=v.vehicle_id,
+                stops=tuple(
+                    Stop(r.request_id, kind, stop_location((r, kind)), t)
+                    for (r, kind), t in zip(stops, sched[1:-1], strict=True)
+                ),
+                start_s=sched[0],
+                end_s=sched[-1],
+                distance_m=dist,
+                duration_s=dur,
+            )
+        )
+    cost = {"distance_m": total_d, "duration_s": total_t, "unassigned": len(unassigned)}
+    return Result(
+        tuple(routes), dict(unassigned), cost, status, time.monotonic() - started, dict(stats or {})
+    )
+
+
+IdPlan = dict[str, list[tuple[str, str]]]
+
+
+def _to_ids(plan: Plan) -> IdPlan:
+    return {vid: [(r.request_id, k.value) for r, k in stops] for vid, stops in plan.items()}
+
+
+def _from_ids(problem: Problem, plan: IdPlan) -> dict[str, list[PlannedStop]]:
+    by_id = {r.request_id: r for r in problem.requests}
+    return {vid: [(by_id[rid], StopKind(k)) for rid, k in stops] for vid, stops in plan.items()}
+
+
+def _portfolio_member(
+    problem: Problem, servable_ids: list[str], time_limit_s: float, seed: int, initial: IdPlan | None
+) -> IdPlan | None:
+    """One worker of the parallel portfolio (runs in its own process)."""
+    by_id = {r.request_id: r for r in problem.requests}
+    servable = [by_id[i] for i in servable_ids]
+    start = _from_ids(problem, initial) if initial is not None else None
+    out = _ortools.improve(problem, servable, time_limit_s=time_limit_s, seed=seed, initial=start)
+    return _to_ids(out) if out is not None else None
+
+
+def solve(
+    problem: Problem,
+    *,
+    time_limit_s: float,
+    seed: int = 0,
+    initial: Plan | None = None,
+    use_construction: bool = True,
+    workers: int = 1,
+) -> Result:
+    """Route every request it can within ``time_limit_s``; the rest come back with a reason.
+
+    Steps: reasons for requests that can never be served -> a first solution (``initial`` if given and
+    feasible, else ride-time-aware cheapest insertion) -> OR-Tools guided local search from it -> the
+    better of the two, timed exactly by ``solver.schedule``. ``use_construction=False`` gives the plain
+    OR-Tools model (its own first-solution heuristic), kept for benchmarks.
+    """
+    started = time.monotonic()
+    unassigned: dict[str, UnassignedReason] = {}
+    servable: list[Request] = []
+    for r in problem.requests:
+        reason = precheck(problem, r)
+        if reason is None:
+            servable.append(r)
+        else:
+            unassigned[r.request_id] = reason
+    start_plan: dict[str, list[PlannedStop]] | None = None
+    stats: dict[str, object] = {}
+    if initial is not None:
+        start_plan = {vid: list(s) for vid, s in initial.items()}
+        if not _is_feasible(problem, start_plan):
+            raise ValueError("initial plan is infeasible for this problem")
+    elif use_construction:
+        start_plan, _left = construct(problem, servable)
+    if start_plan is not None:
+        stats["initial_distance"] = _plan_cost(problem, start_plan)
+    remaining = max(0.05, time_limit_s - (time.monotonic() - started))
+    candidates: list[dict[str, list[PlannedStop]]] = []
+    if workers > 1:
+        # Portfolio on separate cores: OR-Tools from our ride-time-aware construction, and OR-Tools
+        # from its own first solution (better on some instances, worse on others); keep the best.
+        ids = [r.request_id for r in servable]
+        members = [(seed, _to_ids(start_plan) if start_plan is not None else None)]
+        members += [(seed + 1 + i, None if i == 0 else members[0][1]) for i in range(workers - 1)]
+        ctx = multiprocessing.get_context("fork")
+        budget = max(0.05, remaining - 0.3)  # leave time to start processes and collect results
+        with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+            futures = [pool.submit(_portfolio_member, problem, ids, budget, sd, init) for sd, init in members]
+            for f in futures:
+                got = f.result()
+                if got is not None:
+                    candidates.append(_from_ids(problem, got))
+    else:
+        improved = _ortools.improve(problem, servable, time_limit_s=remaining, seed=seed, initial=start_plan)
+        if improved is not None:
+            candidates.append(improved)
+    best = start_plan
+    for improved in candidates:
+        if not _is_feasible(problem, improved):
+            continue
+        served_new = sum(len(s) for s in improved.values())
+        served_old = sum(len(s) for s in best.values()) if best is not None else -1
+        if (
+            best is None
+            or served_new > served_old
+            or (served_new == served_old and _plan_cost(problem, improved) <= _plan_cost(problem, best))
+        ):
+            best = improved
+    if best is None:
+        best = {}
+    routed = {r.request_id for stops in best.values() for r, _ in stops}
+    missing = [r for r in servable if r.request_id not in routed]
+    if missing:  # one more chance by ejection chains before calling a request a conflict
+        best, _still = repair(
+            problem, {v.vehicle_id: list(best.get(v.vehicle_id, [])) for v in problem.vehicles}, missing
+        )
+        routed = {r.request_id for stops in best.values() for r, _ in stops}
+    for r in servable:
+        if r.request_id not in routed:
+            unassigned[r.request_id] = UnassignedReason.CONFLICT
+    return build_result(problem, best, unassigned, status="ok", started=started, stats=stats)
+
+
+def reoptimise(problem: Problem, current: Plan, *, time_limit_s: float, seed: int = 0) -> Result:
+    """Improve a day's plan warm-started from ``current``. Every promise is a hard constraint: the
+    problem's windows must already encode them (dispatch builds them from what riders were told).
+    The result never serves fewer requests and never costs more than ``current``."""
+    return solve(problem, time_limit_s=time_limit_s, seed=seed, initial=current)
+
+
+def plan_of(result: Result, problem: Problem) -> dict[str, list[PlannedStop]]:
+    """Turn a result back into a plan (stop sequences per vehicle) for insertion or re-optimisation."""
+    by_id = {r.request_id: r for r in problem.requests}
+    return {route.vehicle_id: [(by_id[s.request_id], s.kind) for s in route.stops] for route in result.routes}

@@ -1,0 +1,155 @@
+"""The immutable dial-a-ride problem (DARP) handed to one solve.
+
+Locations are indices into the travel matrices. All times are integer seconds on one clock (for a
+service day: seconds after midnight, past 86,400 for after-midnight service as GTFS does); distances
+integer metres. Built once, validated in the constructor (``ValueError`` for inconsistent data,
+``IndexError`` for bad references), never mutated: make variants with ``dataclasses.replace``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import numpy.typing as npt
+
+DIMENSIONS = ("seats", "wheelchairs")
+INF_TIME = 10 * 86_400
+
+
+@dataclass(frozen=True, slots=True)
+class TimeWindow:
+    earliest: int
+    latest: int
+
+    def __post_init__(self) -> None:
+        if self.latest < self.earliest:
+            raise ValueError(f"time window closes ({self.latest}) before it opens ({self.earliest})")
+
+    def contains(self, t: int) -> bool:
+        return self.earliest <= t <= self.latest
+
+
+OPEN = TimeWindow(0, INF_TIME)
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """One rider's trip (a party travelling together).
+
+    ``max_ride_time_s`` caps time in the vehicle from the start of service at the pickup plus the
+    boarding time, to the start of service at the drop-off (Cordeau's definition). Build it from
+    ``ride_time_limit(direct, factor, extra)`` for relative limits such as 1.5 x direct + 10 min.
+    ``picked_up_at`` marks a rider already on board ``vehicle_id``: only the drop-off remains.
+    """
+
+    request_id: str
+    pickup: int
+    dropoff: int
+    seats: int = 1
+    wheelchairs: int = 0
+    pickup_window: TimeWindow = OPEN
+    dropoff_window: TimeWindow = OPEN
+    boarding_s: int = 0
+    alighting_s: int = 0
+    max_ride_time_s: int = INF_TIME
+    required_features: frozenset[str] = field(default_factory=frozenset)
+    vehicle_id: str | None = None  # fixed to this vehicle (rider on board, or a locked assignment)
+    picked_up_at: int | None = None
+
+    def __post_init__(self) -> None:
+        if not self.request_id:
+            raise ValueError("request_id must not be empty")
+        if self.seats < 0 or self.wheelchairs < 0 or self.seats + self.wheelchairs == 0:
+            raise ValueError(f"request {self.request_id}: needs at least one seat or wheelchair place")
+        if self.boarding_s < 0 or self.alighting_s < 0 or self.max_ride_time_s < 0:
+            raise ValueError(f"request {self.request_id}: service and ride times must be >= 0")
+        if self.picked_up_at is not None and self.vehicle_id is None:
+            raise ValueError(f"request {self.request_id}: a picked-up rider must name the vehicle_id")
+
+    @property
+    def load(self) -> tuple[int, int]:
+        return (self.seats, self.wheelchairs)
+
+    @property
+    def on_board(self) -> bool:
+        return self.picked_up_at is not None
+
+
+def ride_time_limit(direct_s: int, factor: float = 1.5, extra_s: int = 600, cap_s: int | None = None) -> int:
+    """A relative ride-time limit, e.g. 1.5 x direct + 10 min (Paris PAM caps the extra at 30 min)."""
+    limit = int(direct_s * factor) + extra_s
+    return min(limit, cap_s) if cap_s is not None else limit
+
+
+@dataclass(frozen=True, slots=True)
+class Vehicle:
+    vehicle_id: str
+    start: int
+    end: int
+    shift: TimeWindow
+    seats: int
+    wheelchairs: int = 0
+    features: frozenset[str] = field(default_factory=frozenset)
+    max_duration_s: int | None = None  # route duration cap (end - start), e.g. Cordeau's T
+
+    def __post_init__(self) -> None:
+        if self.seats < 0 or self.wheelchairs < 0:
+            raise ValueError(f"vehicle {self.vehicle_id}: capacities must be >= 0")
+
+    @property
+    def capacity(self) -> tuple[int, int]:
+        return (self.seats, self.wheelchairs)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Requests, vehicles and the travel matrices (``duration_s[i, j]``, ``distance_m[i, j]``)."""
+
+    requests: tuple[Request, ...]
+    vehicles: tuple[Vehicle, ...]
+    duration_s: npt.NDArray[np.int64]
+    distance_m: npt.NDArray[np.int64]
+    name: str = ""
+
+    def __post_init__(self) -> None:
+        d, m = self.duration_s, self.distance_m
+        if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape != m.shape:
+            raise ValueError("duration_s and distance_m must be square matrices of the same shape")
+        if (d < 0).any() or (m < 0).any():
+            raise ValueError("travel matrices must be non-negative")
+        n = d.shape[0]
+        ids = [r.request_id for r in self.requests]
+        if len(set(ids)) != len(ids):
+            raise ValueError("request ids must be unique")
+        vids = [v.vehicle_id for v in self.vehicles]
+        if len(set(vids)) != len(vids):
+            raise ValueError("vehicle ids must be unique")
+        for r in self.requests:
+            for loc in (r.pickup, r.dropoff):
+                if not 0 <= loc < n:
+                    raise IndexError(f"request {r.request_id}: location {loc} outside the {n}x{n} matrix")
+            if r.vehicle_id is not None and r.vehicle_id not in vids:
+                raise IndexError(f"request {r.request_id}: unknown vehicle {r.vehicle_id}")
+        for v in self.vehicles:
+            for loc in (v.start, v.end):
+                if not 0 <= loc < n:
+                    raise IndexError(f"vehicle {v.vehicle_id}: location {loc} outside the {n}x{n} matrix")
+        # Frozen numpy copies so nobody mutates the matrices under a running solve.
+        for arr in (d, m):
+            arr.setflags(write=False)
+
+    @cached_property
+    def request_index(self) -> dict[str, int]:
+        return {r.request_id: i for i, r in enumerate(self.requests)}
+
+    @cached_property
+    def vehicle_index(self) -> dict[str, int]:
+        return {v.vehicle_id: i for i, v in enumerate(self.vehicles)}
+
+    def direct_s(self, r: Request) -> int:
+        return int(self.duration_s[r.pickup, r.dropoff])
+
+    def travel_s(self, a: int, b: int) -> int:
+        return int(self.duration_s[a, b])

@@ -1,0 +1,107 @@
+"""Exact timing of one vehicle's stop sequence.
+
+A route's timing is a simple temporal problem: every constraint bounds a difference of two start-of-
+service times (travel between consecutive stops, time windows, maximum ride time, route duration). Its
+least solution is the longest-path fixpoint of the lower-bound form ``x[v] >= x[u] + w``; the sequence
+is feasible exactly when that fixpoint exists (no positive cycle) and meets every upper bound. This
+beats a plain forward pass, which waits at the pickup and then breaks the ride-time limit.
+
+The earliest schedule is what we report: riders are collected as early as their windows and the
+other riders' ride-time limits allow, which also minimises waiting at the depot end of the shift.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+
+from solver.problem import Problem, Request, Vehicle
+from solver.result import StopKind
+
+PlannedStop = tuple[Request, StopKind]
+
+
+def stop_location(stop: PlannedStop) -> int:
+    r, kind = stop
+    return r.pickup if kind is StopKind.PICKUP else r.dropoff
+
+
+def service_s(stop: PlannedStop) -> int:
+    r, kind = stop
+    return r.boarding_s if kind is StopKind.PICKUP else r.alighting_s
+
+
+def stop_window(stop: PlannedStop) -> tuple[int, int]:
+    r, kind = stop
+    if kind is StopKind.PICKUP:
+        return r.pickup_window.earliest, r.pickup_window.latest
+    lo, hi = r.dropoff_window.earliest, r.dropoff_window.latest
+    if r.picked_up_at is not None:  # ride-time limit of a rider already on board
+        hi = min(hi, r.picked_up_at + r.boarding_s + r.max_ride_time_s)
+    return lo, hi
+
+
+def earliest_schedule(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop]) -> list[int] | None:
+    """Start-of-service times ``[depot departure, stop 1, ..., stop k, depot arrival]``, or None.
+
+    Does not check capacity or pairing (see ``solver.checker``); only timing.
+    """
+    k = len(stops)
+    locs = [vehicle.start]
+    svc = [0]
+    lo = [vehicle.shift.earliest]
+    hi = [vehicle.shift.latest]
+    # Backward edges: x[pickup] >= x[dropoff] - (L + boarding); x[start] >= x[end] - max_duration.
+    back: list[tuple[int, int, int]] = []  # (target, source, weight): x[target] >= x[source] + weight
+    pick_pos: dict[str, int] = {}
+    for i, (r, kind) in enumerate(stops, start=1):
+        if kind is StopKind.PICKUP:
+            locs.append(r.pickup)
+            svc.append(r.boarding_s)
+            lo.append(r.pickup_window.earliest)
+            hi.append(r.pickup_window.latest)
+            pick_pos[r.request_id] = i
+        else:
+            locs.append(r.dropoff)
+            svc.append(r.alighting_s)
+            lo.append(r.dropoff_window.earliest)
+            latest = r.dropoff_window.latest
+            if r.picked_up_at is not None:  # ride-time limit of a rider already on board
+                latest = min(latest, r.picked_up_at + r.boarding_s + r.max_ride_time_s)
+            hi.append(latest)
+            j = pick_pos.get(r.request_id)
+            if j is not None:
+                back.append((j, i, -(r.max_ride_time_s + r.boarding_s)))
+    locs.append(vehicle.end)
+    svc.append(0)
+    lo.append(vehicle.shift.earliest)
+    hi.append(vehicle.shift.latest)
+    dm = problem.duration_s
+    travel = (dm[locs[:-1], locs[1:]] + svc[:-1]).tolist()
+    if vehicle.max_duration_s is not None:
+        back.append((0, k + 1, -vehicle.max_duration_s))
+    x = lo[:]
+    for _ in range(k + 3):
+        for i in range(k + 1):
+            t = x[i] + travel[i]
+            if t > x[i + 1]:
+                x[i + 1] = t
+        changed = False
+        for target, source, w in back:
+            t = x[source] + w
+            if t > x[target]:
+                x[target] = t
+                changed = True
+        if any(x[i] > hi[i] for i in range(k + 2)):
+            return None
+        if not changed:
+            return x
+    return None  # no fixpoint: the constraints contradict each other
+
+
+def route_cost(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop]) -> tuple[int, int]:
+    """(distance_m, driving duration_s) from start depot through the stops to the end depot."""
+    locs = [vehicle.start] + [stop_location(s) for s in stops] + [vehicle.end]
+    dist = sum(int(problem.distance_m[a, b]) for a, b in itertools.pairwise(locs))
+    dur = sum(int(problem.duration_s[a, b]) for a, b in itertools.pairwise(locs))
+    return dist, dur

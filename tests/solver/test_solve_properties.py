@@ -1,0 +1,104 @@
+"""Every route from solve, insert and re-optimise passes the independent checker."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from solver import (
+    Problem,
+    Request,
+    StopKind,
+    TimeWindow,
+    check,
+    insertion_options,
+    plan_of,
+    reoptimise,
+    solve,
+)
+from solver.api import build_result
+from tests.solver.factories import problems
+
+FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@FAST
+@given(problems())
+def test_every_solution_passes_the_checker(problem: Problem) -> None:
+    result = solve(problem, time_limit_s=0.2)
+    assert check(problem, result) == []
+    served = {s.request_id for r in result.routes for s in r.stops}
+    assert served | set(result.unassigned) == {r.request_id for r in problem.requests}
+
+
+@FAST
+@given(problems(max_requests=7), st.data())
+def test_every_insertion_option_passes_the_checker(problem: Problem, data: st.DataObject) -> None:
+    """Solve all but the last request, then insert the last one: each option must be feasible."""
+    *first, last = problem.requests
+    base_problem = replace(problem, requests=tuple(first))
+    base = solve(base_problem, time_limit_s=0.1)
+    plan = plan_of(base, base_problem)
+    for opt in insertion_options(problem, plan, last, max_options=3):
+        new_plan = {**plan, opt.vehicle_id: list(opt.stops)}
+        unassigned = dict(base.unassigned)
+        result = build_result(problem, new_plan, unassigned, status="ok", started=0.0)
+        assert check(problem, result) == []
+        times = result.times()[last.request_id]
+        assert times == (opt.pickup_s, opt.dropoff_s)
+
+
+@FAST
+@given(problems())
+def test_reoptimising_keeps_promises_and_never_costs_more(problem: Problem) -> None:
+    first = solve(problem, time_limit_s=0.1, use_construction=True)
+    # Promise what the first plan told each rider: a 10-minute pickup window and the arrival time.
+    promised = []
+    times = first.times()
+    for r in problem.requests:
+        if r.request_id in times:
+            pu, do = times[r.request_id]
+            assert pu is not None
+            r = replace(
+                r,
+                pickup_window=TimeWindow(
+                    max(r.pickup_window.earliest, pu - 300), min(r.pickup_window.latest, pu + 300)
+                ),
+                dropoff_window=TimeWindow(r.dropoff_window.earliest, min(r.dropoff_window.latest, do)),
+            )
+        promised.append(r)
+    promised_problem = replace(problem, requests=tuple(promised))
+    current = plan_of(first, promised_problem)
+    again = reoptimise(promised_problem, current, time_limit_s=0.2)
+    assert check(promised_problem, again) == []
+    assert again.distance_m <= first.distance_m
+    assert set(again.unassigned) <= set(first.unassigned)
+
+
+def test_rider_on_board_stays_with_their_vehicle() -> None:
+    import numpy as np
+
+    from solver import Vehicle
+
+    dur = np.array([[0, 600, 900], [600, 0, 400], [900, 400, 0]], dtype=np.int64)
+    onboard = Request(
+        "onboard",
+        1,
+        2,
+        pickup_window=TimeWindow(0, 86_400),
+        max_ride_time_s=1800,
+        vehicle_id="v1",
+        picked_up_at=8 * 3600,
+    )
+    vehicles = (
+        Vehicle("v0", 0, 0, TimeWindow(8 * 3600, 12 * 3600), 4),
+        Vehicle("v1", 1, 0, TimeWindow(8 * 3600, 12 * 3600), 4),
+    )
+    problem = Problem((onboard,), vehicles, dur, dur * 10)
+    result = solve(problem, time_limit_s=0.2)
+    assert check(problem, result) == []
+    route = result.route_of("v1")
+    assert route is not None
+    assert [(s.request_id, s.kind) for s in route.stops] == [("onboard", StopKind.DROPOFF)]
