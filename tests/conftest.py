@@ -7,6 +7,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -99,3 +100,78 @@ def shared_dir() -> Path:
     if not SHARED.is_dir():
         pytest.fail(f"../shared not found at {SHARED}; it sits beside the project root")
     return SHARED
+
+
+@dataclass
+class PostgresServer:
+    port: int
+    workdir: Path
+    bindir: Path
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def _as_owner(self, args: list[str]) -> None:
+        if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user
+            args = ["su", "postgres", "-c", " ".join(f"'{a}'" for a in args)]
+        done = subprocess.run(args, capture_output=True, text=True)
+        if done.returncode != 0:
+            pytest.fail(f"PostgreSQL command failed: {' '.join(args)}\n{done.stdout}{done.stderr}")
+
+    def start(self) -> None:
+        data = self.workdir / "data"
+        if not data.exists():
+            self._as_owner(
+                [
+                    str(self.bindir / "initdb"),
+                    "-D",
+                    str(data),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "-E",
+                    "UTF8",
+                    "--locale=C.UTF-8",
+                ]
+            )
+        opts = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.workdir}"
+        self._as_owner(
+            [
+                str(self.bindir / "pg_ctl"),
+                "-D",
+                str(data),
+                "-l",
+                str(self.workdir / "log"),
+                "-o",
+                opts,
+                "-w",
+                "start",
+            ]
+        )
+
+    def stop(self) -> None:
+        pidfile = self.workdir / "data" / "postmaster.pid"
+        if pidfile.exists():
+            pid = int(pidfile.read_text().splitlines()[0])
+            os.kill(pid, 2)  # fast shutdown
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and Path(f"/proc/{pid}").exists():
+                time.sleep(0.05)
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        pytest.fail("PostgreSQL is not installed: run `make test`, which installs it with apt-get")
+    # Not under pytest's own temp dir: it is private to root, and the server runs as postgres.
+    workdir = Path(tempfile.mkdtemp(prefix="noriai-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(workdir, "postgres", "postgres")
+    server = PostgresServer(free_port(), workdir, bins[-1].parent)
+    server.start()
+    yield server
+    server.stop()
+    shutil.rmtree(workdir, ignore_errors=True)
