@@ -177,8 +177,59 @@ def plan() -> None:
 
 
 @gtfs_app.command("validate", help="Validate GTFS / GTFS-JP feeds; errors and warnings with file and line.")
-def gtfs_validate(feeds: list[str]) -> None:
-    _not_yet("noriai gtfs validate", 6)
+def gtfs_validate(
+    feeds: Annotated[list[str], typer.Argument(help="feed zip files or folders")],
+    as_json: Annotated[bool, typer.Option("--json", help="print issues as JSON")] = False,
+) -> None:
+    import json
+    import time
+
+    from gtfs.loader import inspect_feed
+    from gtfs.tables import FeedError
+
+    errors = 0
+    report: list[dict[str, object]] = []
+    for path in feeds:
+        t0 = time.monotonic()
+        try:
+            feed = inspect_feed(path)
+        except FeedError as exc:
+            errors += 1
+            report.append({"feed": path, "fatal": str(exc), "issues": []})
+            err.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True)
+            continue
+        secs = time.monotonic() - t0
+        issues = feed.issues
+        errors += len(feed.errors())
+        report.append(
+            {
+                "feed": path,
+                "stops": len(feed.stops),
+                "trips": len(feed.trips),
+                "stop_times": len(feed.st_trip),
+                "load_s": round(secs, 3),
+                "issues": [
+                    {
+                        "severity": i.severity.value,
+                        "file": i.file,
+                        "line": i.line,
+                        "field": i.field,
+                        "message": i.message,
+                    }
+                    for i in issues
+                ],
+            }
+        )
+        if not as_json:
+            for i in issues:
+                print(f"{path}: {i}")
+            print(
+                f"{path}: {len(feed.stops)} stops, {len(feed.trips)} trips, {len(feed.st_trip)} stop times, "
+                f"{len(feed.errors())} errors, {len(feed.warnings())} warnings ({secs:.2f} s)"
+            )
+    if as_json:
+        print(json.dumps(report, ensure_ascii=False, indent=1))
+    raise typer.Exit(1 if errors else 0)
 
 
 @sim_app.command("run", help="Run a simulation of a day of demand.")

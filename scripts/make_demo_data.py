@@ -329,7 +329,7 @@ def write_gtfs(out: Path) -> None:
                 n = 0
                 while start <= last:
                     n += 1
-                    trip_id = f"{route_id}-{service[:2]}-{direction}-{n:02d}"
+                    trip_id = f"{route_id}-{'WD' if service == 'WEEKDAY' else 'WE'}-{direction}-{n:02d}"
                     headsign = STOPS[[s[0] for s in STOPS].index(stops[-1])][1]
                     trips.append([route_id, service, trip_id, headsign, str(direction)])
                     t = start * 60
