@@ -37,7 +37,7 @@ def main() -> None:
     ap.add_argument("--repeat", type=int, default=5)
     args = ap.parse_args()
     feeds = sorted([p for p in FEEDS.iterdir() if p.suffix == ".zip" or (p.is_dir() and p.name != "flex")])
-    feeds += sorted((FEEDS / "flex").iterdir()) + [DEMO]
+    feeds += [*sorted((FEEDS / "flex").iterdir()), DEMO]
     rows = []
     print(
         f"{'feed':<44} {'stops':>6} {'trips':>6} {'stop_times':>10} {'median s':>8} {'p95 s':>6} {'MiB':>6}"
