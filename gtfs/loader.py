@@ -106,6 +106,7 @@ class Feed:
     st_stop: npt.NDArray[np.int32]
     st_arrival: npt.NDArray[np.int32]
     st_departure: npt.NDArray[np.int32]
+    st_sequence: npt.NDArray[np.int32]
     trip_ids: list[str]  # index -> feed-scoped trip_id
     stop_ids: list[str]  # index -> feed-scoped stop_id
     translations: dict[str, dict[str, str]] = field(default_factory=dict)  # text or id -> lang -> text
@@ -120,6 +121,12 @@ class Feed:
 
     def warnings(self) -> list[FeedIssue]:
         return [i for i in self.issues if i.severity is Severity.WARNING]
+
+    def trip_range(self, trip_index: int) -> tuple[int, int]:
+        """Rows [start, end) of one trip in the columnar stop-time arrays."""
+        lo = int(np.searchsorted(self.st_trip, trip_index, side="left"))
+        hi = int(np.searchsorted(self.st_trip, trip_index, side="right"))
+        return lo, hi
 
     def trips_on(self, day: date) -> list[str]:
         active = self.calendar.active(day)
@@ -340,6 +347,7 @@ def _load(path: Path, feed_id: str) -> Feed:
     st_arr = np.array(cols["arr"], dtype=np.int32)[order]
     st_dep = np.array(cols["dep"], dtype=np.int32)[order]
     lines = np.array(cols["line"], dtype=np.int64)[order]
+    st_seq = seq_a[order].astype(np.int32)
     if len(st_trip) == 0 and flex_rows:
         out.warn("stop_times.txt", None, None, "no fixed-timetable stop times: an on-demand (GTFS-Flex) feed")
     else:
@@ -367,6 +375,7 @@ def _load(path: Path, feed_id: str) -> Feed:
         st_stop,
         st_arr,
         st_dep,
+        st_seq,
         trip_ids,
         stop_ids,
         translations,
@@ -489,7 +498,23 @@ def _flex_location_ids(path: Path, files: set[str], out: _Collector) -> set[str]
 def _empty(feed_id: str, path: Path, out: _Collector) -> Feed:
     z32 = np.zeros(0, dtype=np.int32)
     return Feed(
-        feed_id, path, {}, {}, {}, {}, ServiceCalendar({}), z32, z32, z32, z32, [], [], {}, {}, out.issues
+        feed_id,
+        path,
+        {},
+        {},
+        {},
+        {},
+        ServiceCalendar({}),
+        z32,
+        z32,
+        z32,
+        z32,
+        z32,
+        [],
+        [],
+        {},
+        {},
+        out.issues,
     )
 
 

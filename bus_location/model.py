@@ -1,0 +1,72 @@
+"""Our own realtime types: nothing here knows protobuf."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+
+class Relationship(enum.StrEnum):
+    SCHEDULED = "scheduled"
+    SKIPPED = "skipped"
+    NO_DATA = "no_data"
+    CANCELED = "canceled"
+    ADDED = "added"
+    UNSCHEDULED = "unscheduled"
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class StopTimeUpdate:
+    stop_sequence: int | None
+    stop_id: str | None
+    arrival_delay_s: int | None = None
+    arrival_time_unix: int | None = None
+    departure_delay_s: int | None = None
+    departure_time_unix: int | None = None
+    relationship: Relationship = Relationship.SCHEDULED
+
+
+@dataclass(frozen=True, slots=True)
+class TripDescriptor:
+    trip_id: str | None
+    route_id: str | None
+    direction_id: int | None
+    start_date: str | None  # YYYYMMDD
+    start_time: str | None  # HH:MM:SS
+    relationship: Relationship = Relationship.SCHEDULED
+
+
+@dataclass(frozen=True, slots=True)
+class TripUpdate:
+    trip: TripDescriptor
+    updates: tuple[StopTimeUpdate, ...]
+    timestamp_unix: int | None = None
+    vehicle_id: str | None = None
+    delay_s: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePosition:
+    vehicle_id: str
+    label: str
+    trip: TripDescriptor | None
+    lat: float
+    lon: float
+    bearing: float | None = None
+    speed_ms: float | None = None
+    timestamp_unix: int | None = None
+    current_stop_sequence: int | None = None
+    stop_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedFeed:
+    """One GTFS-Realtime message, mapped to our types."""
+
+    timestamp_unix: int
+    version: str
+    trip_updates: tuple[TripUpdate, ...]
+    positions: tuple[VehiclePosition, ...]
+    alerts: int = 0
+    problems: dict[str, int] = field(default_factory=dict)
