@@ -128,6 +128,16 @@ def create_app(settings: Settings | None = None, demo: ReferenceData | None = No
             feats.append(f)
         return {"type": "FeatureCollection", "features": feats}
 
+    if demo is not None:
+        from bus_location import RealtimeWriter
+        from gtfs.loader import load_feed
+        from noriai.demo import GTFS_DIR
+        from noriai.web.transit import transit_router
+
+        feed = load_feed(GTFS_DIR, "demo")
+        writer = RealtimeWriter({"demo": feed})
+        app.state.realtime = writer
+        app.include_router(transit_router(feed, writer))
     for section in SECTIONS:
         if not section["ready"]:
             _add_coming_page(app, section)
