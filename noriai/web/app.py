@@ -49,6 +49,12 @@ SECTIONS: list[dict[str, Any]] = [
         "ready": False,
     },
     {
+        "href": "/bus",
+        "ja": "バス接近情報・総合時刻表",
+        "en": "Bus arrivals and combined timetables",
+        "ready": True,
+    },
+    {
         "href": "/api/v1/places",
         "ja": "主な行き先一覧（API）",
         "en": "Common destinations (API)",

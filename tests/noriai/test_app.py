@@ -38,7 +38,7 @@ def test_demo_data_is_loaded_once_across_restarts(tmp_path: Path) -> None:
 def test_home_page_links_to_each_part_in_japanese_and_english(client: TestClient) -> None:
     r = client.get("/")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
-    for href in ("/operator", "/company", "/plan", "/docs"):
+    for href in ("/operator", "/company", "/plan", "/bus", "/docs"):
         assert f'href="{href}"' in r.text
     assert "オペレーター画面" in r.text and "Operator console" in r.text
 
