@@ -110,7 +110,9 @@ class Feed:
     trip_ids: list[str]  # index -> feed-scoped trip_id
     stop_ids: list[str]  # index -> feed-scoped stop_id
     translations: dict[str, dict[str, str]] = field(default_factory=dict)  # text or id -> lang -> text
-    extras: dict[str, list[dict[str, str]]] = field(default_factory=dict)  # GTFS-JP and vendor tables
+    extras: dict[str, list[dict[str, str]]] = field(
+        default_factory=dict
+    )  # GTFS-JP extra tables (vendor files are ignored)
     issues: list[FeedIssue] = field(default_factory=list)
 
     def scoped(self, local_id: str) -> str:
@@ -185,7 +187,7 @@ def _load(path: Path, feed_id: str) -> Feed:
         out.error("calendar.txt", None, None, "neither calendar.txt nor calendar_dates.txt is present")
     for name in sorted(files - KNOWN_FILES):
         if name.endswith(".txt"):
-            out.warn(name, None, None, "file not in GTFS or GTFS-JP: kept as an extra, not used")
+            out.warn(name, None, None, "file not in GTFS or GTFS-JP (a vendor file): ignored")
     if out.issues and any(i.severity is Severity.ERROR for i in out.issues):
         return _empty(feed_id, path, out)
 
@@ -354,10 +356,10 @@ def _load(path: Path, feed_id: str) -> Feed:
         _check_stop_times(st_trip, st_arr, st_dep, lines, trip_ids, out)
     extras: dict[str, list[dict[str, str]]] = {}
     for name in sorted(files):
-        if name in JP_EXTRAS or (name not in KNOWN_FILES and name.endswith(".txt")):
+        if name in JP_EXTRAS:
             try:
                 extras[name] = [row for _, row in read_table(path, name)]
-            except FeedError as exc:  # vendor files may be in another encoding; they are not needed
+            except FeedError as exc:
                 out.warn(name, None, None, f"skipped: {str(exc).split(': ', 1)[-1]}")
     if "trips_jp.txt" in extras and extras["trips_jp.txt"] and "trip_id" not in extras["trips_jp.txt"][0]:
         out.warn(
