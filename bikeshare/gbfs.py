@@ -44,6 +44,18 @@ class StationStatus:
     last_reported_unix: int | None
 
 
+@dataclass(frozen=True, slots=True)
+class FreeBike:
+    """A dockless vehicle (v2 ``free_bike_status`` / v3 ``vehicle_status``)."""
+
+    bike_id: str
+    lat: float
+    lon: float
+    is_reserved: bool
+    is_disabled: bool
+    station_id: str | None = None
+
+
 @dataclass(frozen=True)
 class BikeShareSystem:
     system_id: str
@@ -54,6 +66,7 @@ class BikeShareSystem:
     stations: Mapping[str, Station]
     status: Mapping[str, StationStatus]
     problems: Mapping[str, int] = field(default_factory=dict)
+    free_bikes: tuple[FreeBike, ...] = ()
 
     def can_rent(self, station_id: str) -> bool:
         s = self.status.get(station_id)
@@ -160,6 +173,34 @@ def parse_station_status(
     return out, problems
 
 
+def parse_free_bikes(doc: Any, source: str = "free_bike_status.json") -> tuple[list[FreeBike], Counter[str]]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+        raise GbfsError(f"{source}: missing field data")
+    items = doc["data"].get("bikes", doc["data"].get("vehicles"))
+    if not isinstance(items, list):
+        raise GbfsError(f"{source}: missing field data.bikes (or data.vehicles)")
+    out: list[FreeBike] = []
+    problems: Counter[str] = Counter()
+    for i, b in enumerate(items):
+        where = f"{source}: data.bikes[{i}]"
+        try:
+            if b.get("lat") is None and b.get("station_id"):
+                continue  # docked at a station: counted by station_status already
+            out.append(
+                FreeBike(
+                    str(b.get("bike_id", b.get("vehicle_id"))),
+                    float(b["lat"]),
+                    float(b["lon"]),
+                    _bool(b.get("is_reserved", False), f"{where}.is_reserved"),
+                    _bool(b.get("is_disabled", False), f"{where}.is_disabled"),
+                    str(b["station_id"]) if b.get("station_id") else None,
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            problems["free_bike_bad_entry"] += 1
+    return out, problems
+
+
 Reader = Callable[[str], bytes]
 
 
@@ -229,7 +270,13 @@ def load_system(
 
         root = _json(read, str(folder / "gbfs.json")) if (folder / "gbfs.json").exists() else {}
         names = set(_discover(root, str(folder / "gbfs.json"))) if root else set()
-        names |= {"system_information", "station_information", "station_status"}
+        names |= {
+            "system_information",
+            "station_information",
+            "station_status",
+            "free_bike_status",
+            "vehicle_status",
+        }
         urls = {n: str(folder / f"{n}.json") for n in names if (folder / f"{n}.json").exists()}
         if status_file:
             urls["station_status"] = str(folder / status_file)
@@ -246,6 +293,17 @@ def load_system(
     status, p2 = parse_station_status(status_doc, urls["station_status"])
     sysinfo = _json(read, urls["system_information"]).get("data", {}) if "system_information" in urls else {}
     problems = p1 + p2
+    free: list[FreeBike] = []
+    free_key = (
+        "free_bike_status"
+        if "free_bike_status" in urls
+        else "vehicle_status"
+        if "vehicle_status" in urls
+        else None
+    )
+    if free_key:
+        free, p3 = parse_free_bikes(_json(read, urls[free_key]), urls[free_key])
+        problems += p3
     unknown = set(status) - set(stations)
     if unknown:
         problems["status_for_unknown_station"] += len(unknown)
@@ -261,4 +319,44 @@ def load_system(
         stations=stations,
         status=status,
         problems=dict(problems),
+        free_bikes=tuple(free),
     )
+
+
+class GbfsPoller:
+    """Re-loads a GBFS system no more often than its own ``ttl`` says, through ``Fetcher``-style
+    conditional requests; a failed poll keeps the last good system and reports the error."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        clock: Callable[[], float] | None = None,
+        timeout_s: float = 5.0,
+    ) -> None:
+        import time
+
+        self.url = url
+        self._transport = transport
+        self._clock = clock or time.monotonic
+        self._timeout_s = timeout_s
+        self._next_at = 0.0
+        self.system: BikeShareSystem | None = None
+        self.last_error: str | None = None
+
+    def poll(self) -> bool:
+        """True when a new system was loaded; False when too soon or failed (see ``last_error``)."""
+        now = self._clock()
+        if now < self._next_at:
+            return False
+        try:
+            system = load_system(self.url, transport=self._transport, timeout_s=self._timeout_s)
+        except GbfsError as exc:
+            self.last_error = str(exc)
+            self._next_at = now + 30  # back off; never hammer a failing feed
+            return False
+        self.system = system
+        self.last_error = None
+        self._next_at = now + max(1, system.ttl_s)
+        return True

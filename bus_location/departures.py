@@ -85,3 +85,39 @@ def next_departures(
         ]
     deps.sort(key=lambda d: d.predicted or d.scheduled)
     return deps[:limit]
+
+
+@dataclass(frozen=True, slots=True)
+class RouteTrip:
+    trip_id: str
+    headsign: str
+    direction_id: int | None
+    times: tuple[tuple[str, datetime], ...]  # (stop_id, scheduled departure) in stop order
+
+
+def route_timetable(feed: Feed, route_id: str, service_date: date) -> list[RouteTrip]:
+    """The combined timetable of one route for a service day: every trip with its stop times, by
+    direction and first departure (the paper 総合時刻表's per-route pages)."""
+    if route_id not in feed.routes:
+        raise KeyError(f"unknown route {route_id!r} in feed {feed.feed_id}")
+    tz = feed_timezone(feed)
+    midnight = service_midnight_unix(service_date, tz)
+    active = feed.calendar.active(service_date)
+    index = {t: i for i, t in enumerate(feed.trip_ids)}
+    out = []
+    for trip in feed.trips.values():
+        if trip.route_id != route_id or trip.service_id not in active:
+            continue
+        lo, hi = feed.trip_range(index[trip.trip_id])
+        times = tuple(
+            (
+                feed.stop_ids[int(feed.st_stop[k])],
+                datetime.fromtimestamp(midnight + int(feed.st_departure[k]), tz),
+            )
+            for k in range(lo, hi)
+        )
+        out.append(RouteTrip(trip.trip_id, trip.headsign, trip.direction_id, times))
+    out.sort(
+        key=lambda t: (t.direction_id if t.direction_id is not None else -1, t.times[0][1] if t.times else 0)
+    )
+    return out

@@ -93,12 +93,21 @@ class RealtimeWriter:
                 continue
             positions.append(p)
             problems[self._match_position(feed_id, p, parsed.timestamp_unix)] += 1
+        # TripUpdates and VehiclePositions usually arrive as separate messages of one feed: a message
+        # replaces only the kind of data it carries (an empty message clears both).
+        has_tu, has_vp = bool(parsed.trip_updates), bool(parsed.positions)
         with self._lock:
             old = self._snapshot
+            preds = dict(old.predictions)
+            poss = dict(old.positions)
+            if has_tu or not has_vp:
+                preds[feed_id] = MappingProxyType(predictions)
+            if has_vp or not has_tu:
+                poss[feed_id] = tuple(positions)
             self._snapshot = RealtimeSnapshot(
                 time.time(),
-                MappingProxyType({**old.predictions, feed_id: MappingProxyType(predictions)}),
-                MappingProxyType({**old.positions, feed_id: tuple(positions)}),
+                MappingProxyType(preds),
+                MappingProxyType(poss),
                 MappingProxyType({**old.problems, feed_id: MappingProxyType(dict(problems))}),
                 MappingProxyType({**old.message_unix, feed_id: parsed.timestamp_unix}),
             )

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from bus_location import Departure, RealtimeWriter, next_departures, stop_timetable
+from bus_location.departures import route_timetable
 from gtfs.loader import Feed
 
 JST = ZoneInfo("Asia/Tokyo")
@@ -79,6 +80,28 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
             "stop_id": scoped,
             "date": d.isoformat(),
             "departures": [_dep(x) for x in stop_timetable(feed, scoped, d, writer.snapshot)],
+        }
+
+    @r.get("/api/v1/routes/{route_id}/timetable", tags=["bus"])
+    def route_table(route_id: str, day: Annotated[date | None, Query(alias="date")] = None) -> dict[str, Any]:
+        scoped = route_id if route_id.startswith(f"{feed.feed_id}:") else feed.scoped(route_id)
+        if scoped not in feed.routes:
+            raise HTTPException(404, detail=f"unknown route {route_id!r} / 路線が見つかりません")
+        d = day or datetime.now(JST).date()
+        trips = route_timetable(feed, scoped, d)
+        return {
+            "route_id": scoped,
+            "name": feed.routes[scoped].long_name,
+            "date": d.isoformat(),
+            "trips": [
+                {
+                    "trip_id": t.trip_id,
+                    "headsign": t.headsign,
+                    "direction_id": t.direction_id,
+                    "stops": [{"stop_id": s, "departure": when.isoformat()} for s, when in t.times],
+                }
+                for t in trips
+            ],
         }
 
     @r.get("/bus", response_class=HTMLResponse, include_in_schema=False)

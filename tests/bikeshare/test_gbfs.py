@@ -188,3 +188,56 @@ json_values: st.SearchStrategy[Any] = st.recursive(
 def test_random_json_parses_or_fails_with_our_error(doc: Any) -> None:
     with contextlib.suppress(GbfsError):
         parse_station_status(doc)
+
+
+def test_free_bike_status_is_read_when_present(tmp_path: Path) -> None:
+    d = _v3(tmp_path)
+    (d / "free_bike_status.json").write_text(
+        json.dumps(
+            {
+                "ttl": 30,
+                "data": {
+                    "bikes": [
+                        {"bike_id": "b1", "lat": 34.16, "lon": 131.46, "is_reserved": 0, "is_disabled": 0},
+                        {"bike_id": "b2", "lat": "x", "lon": 131.46},
+                    ]
+                },
+            }
+        )
+    )
+    s = load_system(d)
+    assert [b.bike_id for b in s.free_bikes] == ["b1"]
+    assert s.problems.get("free_bike_bad_entry") == 1
+
+
+def test_poller_honours_ttl_and_keeps_the_last_good_system() -> None:
+    from bikeshare.gbfs import GbfsPoller
+
+    folder = GBFS / "helsinki"
+    hits: list[str] = []
+    healthy = [True]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        hits.append(request.url.path)
+        if not healthy[0]:
+            return httpx.Response(503)
+        name = request.url.path.rsplit("/", 1)[-1]
+        if name == "gbfs.json":
+            doc = json.loads((folder / "gbfs.json").read_text())
+            for f in doc["data"]["en"]["feeds"]:
+                f["url"] = f"https://bikes.test/{f['name']}.json"
+            return httpx.Response(200, json=doc)
+        return httpx.Response(200, content=(folder / name).read_bytes())
+
+    clock = [0.0]
+    poller = GbfsPoller(
+        "https://bikes.test/gbfs.json", transport=httpx.MockTransport(handler), clock=lambda: clock[0]
+    )
+    assert poller.poll() and poller.system is not None
+    n = len(hits)
+    clock[0] = 30  # ttl is 60 s
+    assert not poller.poll() and len(hits) == n
+    clock[0] = 61
+    healthy[0] = False
+    assert not poller.poll() and poller.last_error and "cannot fetch" in poller.last_error
+    assert poller.system is not None and len(poller.system.status) == 10

@@ -39,3 +39,13 @@ def test_unknown_stop_is_a_404_with_a_message(client: TestClient) -> None:
     r = client.get("/api/v1/stops/NOPE/departures")
     assert r.status_code == 404 and "unknown stop" in r.json()["detail"]
     assert client.get("/api/v1/stops/S001/departures", params={"limit": 0}).status_code == 422
+
+
+def test_route_timetable_lists_each_trip_in_order(client: TestClient) -> None:
+    body = client.get("/api/v1/routes/L4/timetable", params={"date": "2026-11-24"}).json()
+    trips = body["trips"]
+    assert len(trips) == 2 * 15  # hourly 06:45-20:45 both ways on weekdays
+    outbound = [t for t in trips if t["direction_id"] == 0]
+    firsts = [t["stops"][0]["departure"] for t in outbound]
+    assert firsts == sorted(firsts) and firsts[0].startswith("2026-11-24T06:45")
+    assert client.get("/api/v1/routes/L9/timetable").status_code == 404
