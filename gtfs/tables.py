@@ -58,4 +58,7 @@ def read_table(feed: str | Path, name: str) -> Iterator[tuple[int, dict[str, str
     for row in reader:
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
-        yield reader.line_num, dict(zip(header, (c.strip() for c in row), strict=False))
+        cells = [c.strip() for c in row]
+        if len(cells) < len(header):  # short rows (or a stray quote) leave the missing fields empty
+            cells += [""] * (len(header) - len(cells))
+        yield reader.line_num, dict(zip(header, cells, strict=False))

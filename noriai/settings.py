@@ -21,4 +21,7 @@ class Settings(BaseSettings):
         default=None, description="redis://host:port/db for live state; unset = in-process store"
     )
     redis_timeout_s: float = Field(default=0.2, description="socket and connect timeout for Redis calls")
+    gtfs_rt_urls: str = Field(
+        default="", description="comma-separated GTFS-Realtime URLs for the city-bus feed (polled every 15 s)"
+    )
     log_level: str = Field(default="INFO")

@@ -175,3 +175,12 @@ def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Postgr
     yield server
     server.stop()
     shutil.rmtree(workdir, ignore_errors=True)
+
+
+# CI runs hypothesis derandomized, so a submission's result does not depend on the random draw;
+# developers get fresh random examples locally (HYPOTHESIS_PROFILE=dev is the default).
+from hypothesis import settings as _hyp_settings  # noqa: E402
+
+_hyp_settings.register_profile("ci", derandomize=True, print_blob=True)
+_hyp_settings.register_profile("dev")
+_hyp_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci" if os.environ.get("CI") else "dev"))

@@ -144,6 +144,24 @@ def create_app(settings: Settings | None = None, demo: ReferenceData | None = No
         writer = RealtimeWriter({"demo": feed})
         app.state.realtime = writer
         app.include_router(transit_router(feed, writer))
+        urls = [u.strip() for u in settings.gtfs_rt_urls.split(",") if u.strip()]
+        if urls:
+            from bus_location import Fetcher
+            from bus_location.poller import PollTarget, RealtimePoller
+
+            publish = None
+            if settings.redis_url:
+                from bus_location.live_redis import RedisRealtimeMirror
+
+                mirror = RedisRealtimeMirror(settings.redis_url, settings.redis_timeout_s)
+
+                def publish(feed_id: str) -> None:
+                    mirror.publish(feed, writer.snapshot)
+
+            poller = RealtimePoller(writer, [PollTarget("demo", Fetcher(u, ttl_s=15)) for u in urls], publish)
+            app.state.realtime_poller = poller
+            app.router.add_event_handler("startup", lambda: poller.start(interval_s=15))
+            app.router.add_event_handler("shutdown", poller.stop)
     for section in SECTIONS:
         if not section["ready"]:
             _add_coming_page(app, section)

@@ -214,3 +214,28 @@ def test_a_poller_loop_survives_bad_payloads() -> None:
         assert res.status == "ok" and res.data is not None
         oks.append(writer.apply_bytes("demo", res.data).ok)
     assert oks == [False, False, True]
+
+
+def test_poller_feeds_the_writer_and_survives_a_failing_feed() -> None:
+    from bus_location.poller import PollTarget, RealtimePoller
+
+    good = _message("L1-WD-0-01", [(2, 60)], datetime(2026, 11, 24, 6, 31, tzinfo=JST))
+    ok_fetch = Fetcher(
+        "http://rt.test/tu",
+        ttl_s=0,
+        transport=httpx.MockTransport(lambda req: httpx.Response(200, content=good)),
+    )
+    bad_fetch = Fetcher(
+        "http://rt.test/broken",
+        ttl_s=0,
+        transport=httpx.MockTransport(lambda req: httpx.Response(200, content=b"\x00garbage")),
+    )
+    writer = RealtimeWriter({"demo": DEMO})
+    published: list[str] = []
+    poller = RealtimePoller(
+        writer, [PollTarget("demo", bad_fetch), PollTarget("demo", ok_fetch)], on_update=published.append
+    )
+    reports = poller.run_once()
+    assert len(reports) == 1 and published == ["demo"]
+    assert poller.targets[0].last_status == "bad_message"
+    assert writer.snapshot.predictions["demo"]

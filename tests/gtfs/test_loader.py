@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import shutil
 import zipfile
 from datetime import date
@@ -146,7 +147,11 @@ def test_validate_cli_exit_codes(tmp_path: Path) -> None:
 
 # --- fuzz: random bytes and mutated rows give a parse or our own error, never another exception ------
 
-FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+FUZZ = settings(
+    max_examples=int(os.environ.get("FUZZ_EXAMPLES", "60")),
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 
 
 @FUZZ
