@@ -65,13 +65,18 @@ class RedisServer:
             ],
             check=True,
         )
+        # Ready means PING answers PONG: right after a restart Redis accepts connections but replies
+        # LOADING while it replays the append-only file.
+        import redis
+
+        client = redis.Redis(host="127.0.0.1", port=self.port, socket_timeout=0.2, socket_connect_timeout=0.2)
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    if self.pidfile.exists():
-                        return
-            except OSError:
+                if client.ping() and self.pidfile.exists():
+                    client.close()
+                    return
+            except redis.RedisError:
                 time.sleep(0.02)
         pytest.fail(f"redis-server did not start on port {self.port}; see {self.workdir / 'redis.log'}")
 
