@@ -172,8 +172,59 @@ def darp_solve(
 
 
 @app.command(help="Plan a journey over bus, rail, walking, bike share and the shared taxi.")
-def plan() -> None:
-    _not_yet("noriai plan", 7)
+def plan(
+    gtfs: Annotated[list[str], typer.Option("--gtfs", help="GTFS feed zip or folder (repeatable)")],
+    depart: Annotated[str, typer.Option("--depart", help="YYYY-MM-DDTHH:MM, local time of the first feed")],
+    from_stop: Annotated[str | None, typer.Option("--from-stop", help="origin stop_id")] = None,
+    from_: Annotated[str | None, typer.Option("--from", help="origin LAT,LON")] = None,
+    to_stop: Annotated[str | None, typer.Option("--to-stop", help="destination stop_id")] = None,
+    to: Annotated[str | None, typer.Option("--to", help="destination LAT,LON")] = None,
+    gtfs_rt: Annotated[
+        list[str] | None, typer.Option("--gtfs-rt", help="GTFS-Realtime file (repeatable)")
+    ] = None,
+    gbfs: Annotated[str | None, typer.Option("--gbfs", help="GBFS folder or gbfs.json URL")] = None,
+    max_walk_m: Annotated[float, typer.Option("--max-walk-m", help="longest walk, metres")] = 400.0,
+    min_transfer_s: Annotated[
+        int, typer.Option("--min-transfer-s", help="change time between vehicles")
+    ] = 60,
+    as_json: Annotated[bool, typer.Option("--json", help="print JSON")] = False,
+) -> None:
+    import json
+
+    from noriai.plan_cli import PlanCliError, run_plan
+
+    if (from_stop is None) == (from_ is None):
+        fail("give exactly one of --from-stop and --from")
+    if (to_stop is None) == (to is None):
+        fail("give exactly one of --to-stop and --to")
+    try:
+        result = run_plan(
+            gtfs,
+            depart,
+            from_stop=from_stop,
+            from_point=from_,
+            to_stop=to_stop,
+            to_point=to,
+            gtfs_rt=gtfs_rt or [],
+            gbfs=gbfs,
+            max_walk_m=max_walk_m,
+            min_transfer_s=min_transfer_s,
+            warn=lambda m: err.print(f"[yellow]warning:[/] {m}", highlight=False, soft_wrap=True),
+        )
+    except PlanCliError as exc:
+        fail(str(exc))
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    if not result["journeys"]:
+        print("no journey found / 経路が見つかりません")
+    for j in result["journeys"]:
+        print(f"{j['departure'][11:16]} -> {j['arrival'][11:16]}  transfers {j['transfers']}")
+        for leg in j["legs"]:
+            print(
+                f"   {leg['mode']:<4} {leg['departure'][11:16]} {leg['from']['name']} -> "
+                f"{leg['arrival'][11:16]} {leg['to']['name']} {leg['route'] or ''}"
+            )
 
 
 @gtfs_app.command("validate", help="Validate GTFS / GTFS-JP feeds; errors and warnings with file and line.")

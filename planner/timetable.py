@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -61,6 +62,9 @@ def _split_fifo(order: list[int], arr: np.ndarray, dep: np.ndarray) -> list[list
     return groups
 
 
+Delays = Mapping[str, tuple[npt.NDArray[np.int32], npt.NDArray[np.int32]] | None]
+
+
 def build_timetable(
     feeds: list[Feed],
     service_date: date,
@@ -68,7 +72,10 @@ def build_timetable(
     max_walk_m: float = 400.0,
     walk_speed_ms: float = 1.2,
     walk_circuity: float = 1.25,
+    delays: Delays | None = None,
 ) -> Timetable:
+    """``delays`` maps a trip_id to (arrival, departure) delay arrays for the query's service date, or to
+    None for a canceled trip: realtime is applied before patterns form, so FIFO still holds."""
     stop_ids: list[str] = []
     lats: list[float] = []
     lons: list[float] = []
@@ -99,6 +106,18 @@ def build_timetable(
                     continue
                 arr = feed.st_arrival[b0:b1].astype(np.int64) + shift
                 dep = feed.st_departure[b0:b1].astype(np.int64) + shift
+                if delays is not None and shift == 0 and trip.trip_id in delays:
+                    live = delays[trip.trip_id]
+                    if live is None:
+                        continue  # canceled: not offered
+                    arr = arr + live[0]
+                    dep = dep + live[1]
+                if delays is not None and shift == 0 and trip.trip_id in delays:
+                    live = delays[trip.trip_id]
+                    if live is None:
+                        continue  # canceled: not offered
+                    arr = arr + live[0]
+                    dep = dep + live[1]
                 if shift and dep[-1] < 0:
                     continue  # yesterday's trip finished before midnight
                 if (feed.st_arrival[b0:b1] < 0).any():

@@ -1,0 +1,87 @@
+"""The work behind ``noriai plan``: load feeds, apply realtime files, run the planner."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from bus_location import RealtimeWriter
+from bus_location.matcher import feed_timezone
+from geo import LatLon
+from gtfs.loader import load_feed
+from gtfs.tables import FeedError
+from planner.journey import Place, PlanError, Planner
+
+
+class PlanCliError(ValueError):
+    pass
+
+
+def run_plan(
+    gtfs: Sequence[str],
+    depart: str,
+    *,
+    from_stop: str | None,
+    from_point: str | None,
+    to_stop: str | None,
+    to_point: str | None,
+    gtfs_rt: Sequence[str],
+    gbfs: str | None,
+    max_walk_m: float,
+    min_transfer_s: int,
+    warn: Callable[[str], None],
+) -> dict[str, Any]:
+    feeds = []
+    used: set[str] = set()
+    for path in gtfs:
+        fid = Path(path).name.removesuffix(".zip")
+        while fid in used:
+            fid += "_"
+        used.add(fid)
+        try:
+            feeds.append(load_feed(path, fid))
+        except FeedError as exc:
+            raise PlanCliError(str(exc)) from None
+    tz: ZoneInfo = feed_timezone(feeds[0])
+    try:
+        when = datetime.fromisoformat(depart)
+    except ValueError:
+        raise PlanCliError(f"--depart must be YYYY-MM-DDTHH:MM, got {depart!r}") from None
+    when = when.replace(tzinfo=tz) if when.tzinfo is None else when.astimezone(tz)
+    try:
+        origin = Place(stop_id=from_stop) if from_stop else Place(point=LatLon.parse(from_point or ""))
+        dest = Place(stop_id=to_stop) if to_stop else Place(point=LatLon.parse(to_point or ""))
+    except ValueError as exc:
+        raise PlanCliError(str(exc)) from None
+    delays: dict[str, tuple[np.ndarray, np.ndarray] | None] = {}
+    if gtfs_rt:
+        writer = RealtimeWriter({f.feed_id: f for f in feeds})
+        for rt in gtfs_rt:
+            try:
+                data = Path(rt).read_bytes()
+            except OSError as exc:
+                raise PlanCliError(f"{rt}: cannot read: {exc}") from None
+            for f in feeds:
+                report = writer.apply_bytes(f.feed_id, data)
+                if not report.ok:
+                    raise PlanCliError(f"{rt}: {report.error}")
+        snap = writer.snapshot
+        for f in feeds:
+            for (t, day), pred in snap.predictions.get(f.feed_id, {}).items():
+                if day == when.date():
+                    delays[f.trip_ids[t]] = (
+                        None if pred.canceled else (pred.arrival_delay_s, pred.departure_delay_s)
+                    )
+    if gbfs:
+        warn("bike-share legs are not built into the planner yet (issue 7); --gbfs is ignored")
+    try:
+        planner = Planner(feeds, when, max_walk_m=max_walk_m, delays=delays or None, tz=str(tz))
+        journeys = planner.plan(origin, dest, when, min_transfer_s=min_transfer_s)
+    except PlanError as exc:
+        raise PlanCliError(str(exc)) from None
+    return {"journeys": [j.to_dict() for j in journeys]}

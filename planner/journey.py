@@ -1,0 +1,246 @@
+"""Journeys for people: stop or coordinate in, legs with modes, stops and ISO times out.
+
+Wraps the RAPTOR core with access and egress walking from coordinates, realtime delays from a
+``bus_location`` snapshot, and the mapping of internal indices back to GTFS ids and names.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+from geo.points import LatLon, haversine_m
+from gtfs.loader import Feed
+from planner.raptor import Itinerary, Raptor, RideLeg, WalkLeg
+from planner.timetable import Delays, Timetable, build_timetable
+
+WALK_SPEED_MS = 1.2
+WALK_CIRCUITY = 1.25
+RAIL_TYPES = {0, 1, 2, 5, 7, 12}
+
+
+class PlanError(ValueError):
+    """A query that cannot be answered (unknown stop, no stop within walking distance, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    stop_id: str | None = None
+    point: LatLon | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class JourneyLeg:
+    mode: str  # walk | bus | rail
+    from_name: str
+    to_name: str
+    from_stop: str | None
+    to_stop: str | None
+    departure: datetime
+    arrival: datetime
+    trip_id: str | None = None
+    route: str | None = None
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "mode": self.mode,
+            "from": {"stop_id": self.from_stop, "name": self.from_name},
+            "to": {"stop_id": self.to_stop, "name": self.to_name},
+            "departure": self.departure.isoformat(),
+            "arrival": self.arrival.isoformat(),
+            "trip_id": self.trip_id,
+            "route": self.route,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Journey:
+    departure: datetime
+    arrival: datetime
+    transfers: int
+    legs: tuple[JourneyLeg, ...]
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "departure": self.departure.isoformat(),
+            "arrival": self.arrival.isoformat(),
+            "transfers": self.transfers,
+            "legs": [x.to_dict() for x in self.legs],
+        }
+
+
+def walk_seconds(metres: float) -> int:
+    return math.ceil(metres * WALK_CIRCUITY / WALK_SPEED_MS)
+
+
+def resolve_stop(tt: Timetable, feeds: Sequence[Feed], stop_id: str) -> int:
+    idx = tt.stop_index
+    if stop_id in idx:
+        return idx[stop_id]
+    hits = [idx[f.scoped(stop_id)] for f in feeds if f.scoped(stop_id) in idx]
+    if len(hits) == 1:
+        return hits[0]
+    if len(hits) > 1:
+        raise PlanError(
+            f"stop_id {stop_id!r} is in several feeds; prefix it with the feed id (FEED:{stop_id})"
+        )
+    raise PlanError(f"unknown stop_id {stop_id!r}")
+
+
+def _near(tt: Timetable, point: LatLon, max_walk_m: float) -> dict[int, int]:
+    lat, lon = tt.stop_lat, tt.stop_lon
+    d = np.array([haversine_m(point, LatLon(float(a), float(b))) for a, b in zip(lat, lon, strict=True)])
+    if max_walk_m <= 0:
+        i = int(np.argmin(d))
+        return {i: walk_seconds(float(d[i]))} if d[i] <= 50 else {}
+    return {int(i): walk_seconds(float(d[i])) for i in np.flatnonzero(d * WALK_CIRCUITY <= max_walk_m)}
+
+
+class Planner:
+    def __init__(
+        self,
+        feeds: Sequence[Feed],
+        service_date: datetime,
+        *,
+        max_walk_m: float = 400.0,
+        delays: Delays | None = None,
+        tz: str = "Asia/Tokyo",
+    ) -> None:
+        self.feeds = list(feeds)
+        self.tz = ZoneInfo(tz)
+        self.day = service_date.date()
+        self.max_walk_m = max_walk_m
+        self.tt = build_timetable(self.feeds, self.day, max_walk_m=max_walk_m, delays=delays)
+        self.raptor = Raptor(self.tt)
+        self.names = {sid: f.stops[sid].name for f in self.feeds for sid in f.stops}
+        self.midnight = datetime(self.day.year, self.day.month, self.day.day, tzinfo=self.tz)
+
+    def _endpoints(self, place: Place, t: int | None) -> dict[int, int]:
+        if place.stop_id is not None:
+            s = resolve_stop(self.tt, self.feeds, place.stop_id)
+            return {s: t if t is not None else 0}
+        assert place.point is not None
+        near = _near(self.tt, place.point, self.max_walk_m)
+        if not near:
+            raise PlanError(f"no stop within {self.max_walk_m:.0f} m walking of {place.point}")
+        return {s: (t + w if t is not None else w) for s, w in near.items()}
+
+    def plan(
+        self,
+        origin: Place,
+        destination: Place,
+        depart: datetime,
+        *,
+        min_transfer_s: int = 0,
+        max_rounds: int = 6,
+    ) -> list[Journey]:
+        t0 = int((depart.astimezone(self.tz) - self.midnight).total_seconds())
+        sources = self._endpoints(origin, t0)
+        targets = self._endpoints(destination, None)
+        walking = self.max_walk_m > 0
+        its = self.raptor.query(
+            sources, targets, max_rounds=max_rounds, min_transfer_s=min_transfer_s, walking=walking
+        )
+        out = [self._journey(it, origin, destination, sources, targets, t0) for it in its]
+        out.sort(key=lambda j: (j.arrival, j.transfers))
+        return out
+
+    def _at(self, secs: int) -> datetime:
+        return self.midnight + timedelta(seconds=secs)
+
+    def _journey(
+        self,
+        it: Itinerary,
+        origin: Place,
+        destination: Place,
+        sources: Mapping[int, int],
+        targets: Mapping[int, int],
+        t0: int,
+    ) -> Journey:
+        tt = self.tt
+        legs: list[JourneyLeg] = []
+        rides = [x for x in it.legs if isinstance(x, RideLeg)]
+        clock = t0
+        # walking from a coordinate to the first stop: leave just in time for the first vehicle
+        access = sources[it.source_stop] - t0
+        first_dep = None
+        if rides:
+            r0 = rides[0]
+            first_dep = self.raptor.dep_rows[r0.pattern][r0.trip_row][r0.board_pos]
+        pre_walk = (
+            sum(x.seconds for x in it.legs[: it.legs.index(rides[0])] if isinstance(x, WalkLeg))
+            if rides
+            else 0
+        )
+        if first_dep is not None:
+            clock = first_dep - pre_walk - access
+        if origin.point is not None and access > 0:
+            legs.append(
+                JourneyLeg(
+                    "walk",
+                    "出発地 / origin",
+                    self.names[tt.stop_ids[it.source_stop]],
+                    None,
+                    tt.stop_ids[it.source_stop],
+                    self._at(clock),
+                    self._at(clock + access),
+                )
+            )
+            clock += access
+        for leg in it.legs:
+            if isinstance(leg, WalkLeg):
+                a, b = tt.stop_ids[leg.from_stop], tt.stop_ids[leg.to_stop]
+                legs.append(
+                    JourneyLeg(
+                        "walk",
+                        self.names[a],
+                        self.names[b],
+                        a,
+                        b,
+                        self._at(clock),
+                        self._at(clock + leg.seconds),
+                    )
+                )
+                clock += leg.seconds
+            else:
+                p = tt.patterns[leg.pattern]
+                a, b = tt.stop_ids[int(p.stops[leg.board_pos])], tt.stop_ids[int(p.stops[leg.alight_pos])]
+                dep = self.raptor.dep_rows[leg.pattern][leg.trip_row][leg.board_pos]
+                arr = self.raptor.arr_rows[leg.pattern][leg.trip_row][leg.alight_pos]
+                mode = "rail" if tt.route_types.get(p.route_id, 3) in RAIL_TYPES else "bus"
+                legs.append(
+                    JourneyLeg(
+                        mode,
+                        self.names[a],
+                        self.names[b],
+                        a,
+                        b,
+                        self._at(dep),
+                        self._at(arr),
+                        p.trip_ids[leg.trip_row],
+                        tt.route_names.get(p.route_id, p.route_id),
+                    )
+                )
+                clock = arr
+        egress = targets[it.target_stop]
+        if destination.point is not None and egress > 0:
+            s = tt.stop_ids[it.target_stop]
+            legs.append(
+                JourneyLeg(
+                    "walk",
+                    self.names[s],
+                    "目的地 / destination",
+                    s,
+                    None,
+                    self._at(clock),
+                    self._at(clock + egress),
+                )
+            )
+            clock += egress
+        departure = legs[0].departure if legs else self._at(t0)
+        return Journey(departure, self._at(clock), max(0, len(rides) - 1), tuple(legs))
