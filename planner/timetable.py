@@ -112,12 +112,6 @@ def build_timetable(
                         continue  # canceled: not offered
                     arr = arr + live[0]
                     dep = dep + live[1]
-                if delays is not None and shift == 0 and trip.trip_id in delays:
-                    live = delays[trip.trip_id]
-                    if live is None:
-                        continue  # canceled: not offered
-                    arr = arr + live[0]
-                    dep = dep + live[1]
                 if shift and dep[-1] < 0:
                     continue  # yesterday's trip finished before midnight
                 if (feed.st_arrival[b0:b1] < 0).any():
