@@ -21,6 +21,20 @@ from gtfs.loader import Feed
 KEY = "noriai:rt:"
 
 
+def fast_redis(url: str, timeout_s: float = 0.2) -> redis.Redis[bytes]:
+    """A client that fails fast: short socket and connect timeouts and no retries. redis-py's defaults
+    block for 4-11 s when the server is down or frozen (../shared/OPERATIONS.md); a booking or a
+    departure board must never wait on live data."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=timeout_s,
+        socket_connect_timeout=timeout_s,
+        retry=Retry(NoBackoff(), 0),
+        retry_on_timeout=False,
+        health_check_interval=0,
+    )
+
+
 @dataclass(frozen=True, slots=True)
 class MirroredState:
     feed_id: str
@@ -32,13 +46,7 @@ class MirroredState:
 
 class RedisRealtimeMirror:
     def __init__(self, url: str, timeout_s: float = 0.2) -> None:
-        self._r = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-        )
+        self._r = fast_redis(url, timeout_s)
         self._last: dict[str, MirroredState] = {}
 
     def publish(self, feed: Feed, snapshot: RealtimeSnapshot) -> bool:

@@ -1,8 +1,7 @@
 """Live state (vehicle positions now; notifications and caches later): Redis when configured, else an
 in-process store. Redis is never the only copy of anything that matters: the database is.
 
-Redis calls use short timeouts and no retries (../shared/OPERATIONS.md measured redis-py defaults
-blocking 3.7-10.9 s when the server is down or frozen). When Redis fails, readers get the last value
+Redis calls use short timeouts and no retries (``fast_redis``). When Redis fails, readers get the last value
 this process saw, marked stale, and writers carry on; the next successful call clears the fault.
 """
 
@@ -16,9 +15,8 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import redis
-from redis.backoff import NoBackoff
-from redis.retry import Retry
 
+from bus_location.live_redis import fast_redis
 from geo import LatLon
 
 
@@ -73,14 +71,7 @@ class RedisLiveStore:
     KEY = "noriai:pos:"
 
     def __init__(self, url: str, timeout_s: float = 0.2) -> None:
-        self._r = redis.Redis.from_url(
-            url,
-            socket_timeout=timeout_s,
-            socket_connect_timeout=timeout_s,
-            retry=Retry(NoBackoff(), 0),
-            retry_on_timeout=False,
-            health_check_interval=0,
-        )
+        self._r = fast_redis(url, timeout_s)
         self._local = InMemoryLiveStore()
 
     def healthy(self) -> bool:
