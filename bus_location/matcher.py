@@ -53,6 +53,7 @@ class TripIndex:
         self.feed = feed
         self.tz = feed_timezone(feed)
         self.by_id = {t: i for i, t in enumerate(feed.trip_ids)}
+        self.stop_index = {s: k for k, s in enumerate(feed.stop_ids)}
         self.by_route_start: dict[tuple[str, int | None, int], list[int]] = {}
         starts = np.full(len(feed.trip_ids), -1, dtype=np.int64)
         if len(feed.st_trip):
@@ -115,7 +116,7 @@ def predict(
             hits = np.flatnonzero(seqs == u.stop_sequence)
             pos = int(hits[0]) if len(hits) else None
         if pos is None and u.stop_id is not None:
-            sidx = {s: k for k, s in enumerate(feed.stop_ids)}.get(feed.scoped(u.stop_id))
+            sidx = index.stop_index.get(feed.scoped(u.stop_id))
             hits = (
                 np.flatnonzero(stops[pos_hint:] == sidx) if sidx is not None else np.array([], dtype=np.int64)
             )

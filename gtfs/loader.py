@@ -521,10 +521,7 @@ def _empty(feed_id: str, path: Path, out: _Collector) -> Feed:
 
 
 def default_feed_id(path: Path) -> str:
-    name = path.name
-    for suffix in (".zip",):
-        name = name.removesuffix(suffix)
-    return name
+    return path.name.removesuffix(".zip")
 
 
 def inspect_feed(path: str | Path, feed_id: str | None = None) -> Feed:

@@ -13,7 +13,7 @@ import numpy as np
 from bus_location import RealtimeWriter
 from bus_location.matcher import feed_timezone
 from geo import LatLon
-from gtfs.loader import load_feed
+from gtfs.loader import default_feed_id, load_feed
 from gtfs.tables import FeedError
 from planner.journey import Place, PlanError, Planner
 
@@ -39,7 +39,7 @@ def run_plan(
     feeds = []
     used: set[str] = set()
     for path in gtfs:
-        fid = Path(path).name.removesuffix(".zip")
+        fid = default_feed_id(Path(path))
         while fid in used:
             fid += "_"
         used.add(fid)

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from geo.points import LatLon, haversine_m
+from geo.points import LatLon, haversine_matrix_m
 from gtfs.loader import Feed
 from planner.raptor import Itinerary, Raptor, RideLeg, WalkLeg
 from planner.timetable import Delays, Timetable, build_timetable
@@ -93,8 +93,7 @@ def resolve_stop(tt: Timetable, feeds: Sequence[Feed], stop_id: str) -> int:
 
 
 def _near(tt: Timetable, point: LatLon, max_walk_m: float) -> dict[int, int]:
-    lat, lon = tt.stop_lat, tt.stop_lon
-    d = np.array([haversine_m(point, LatLon(float(a), float(b))) for a, b in zip(lat, lon, strict=True)])
+    d = haversine_matrix_m(np.array([point.lat]), np.array([point.lon]), tt.stop_lat, tt.stop_lon)[0]
     if max_walk_m <= 0:
         i = int(np.argmin(d))
         return {i: walk_seconds(float(d[i]))} if d[i] <= 50 else {}

@@ -103,7 +103,7 @@ class RoutingModel:
             m.AddDimensionWithVehicleCapacity(cb, 0, caps, False, dim_name)
             cd = m.GetDimensionOrDie(dim_name)
             for v_idx, v in enumerate(problem.vehicles):
-                onboard = sum(r.load[d] for r in self.requests if r.on_board and r.vehicle_id == v.vehicle_id)
+                onboard = problem.onboard_load[v.vehicle_id][d]
                 cd.CumulVar(m.Start(v_idx)).SetValue(onboard)
         solver = m.solver()
         vid_index = problem.vehicle_index

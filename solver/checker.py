@@ -26,6 +26,8 @@ class Violation:
 
 
 def check(problem: Problem, result: Result, *, tolerance_s: int = 0) -> list[Violation]:
+    # Deliberately recomputes everything (on-board loads included) from the problem's raw fields,
+    # sharing no helper with the solver, so a solver bug cannot hide in a shared mistake.
     out: list[Violation] = []
     seen: dict[str, str] = {}
     by_id = {r.request_id: r for r in problem.requests}

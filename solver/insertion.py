@@ -39,13 +39,8 @@ def vehicle_can_take(v: Vehicle, r: Request) -> bool:
 
 def _loads(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop]) -> np.ndarray:
     """Load (seats, wheelchairs) on the arc leaving each node of [depot, stops...]."""
-    start = [0, 0]
-    for r in problem.requests:
-        if r.on_board and r.vehicle_id == v.vehicle_id:
-            start[0] += r.seats
-            start[1] += r.wheelchairs
     loads = np.zeros((len(stops) + 1, 2), dtype=np.int64)
-    loads[0] = start
+    loads[0] = problem.onboard_load[v.vehicle_id]
     for i, (r, kind) in enumerate(stops, start=1):
         sign = 1 if kind is StopKind.PICKUP else -1
         loads[i] = loads[i - 1] + sign * np.array(r.load)

@@ -148,6 +148,16 @@ class Problem:
     def vehicle_index(self) -> dict[str, int]:
         return {v.vehicle_id: i for i, v in enumerate(self.vehicles)}
 
+    @cached_property
+    def onboard_load(self) -> dict[str, tuple[int, int]]:
+        """(seats, wheelchairs) taken by riders already on board, per vehicle id."""
+        out = {v.vehicle_id: (0, 0) for v in self.vehicles}
+        for r in self.requests:
+            if r.on_board and r.vehicle_id is not None:
+                s, w = out[r.vehicle_id]
+                out[r.vehicle_id] = (s + r.seats, w + r.wheelchairs)
+        return out
+
     def direct_s(self, r: Request) -> int:
         return int(self.duration_s[r.pickup, r.dropoff])
 
