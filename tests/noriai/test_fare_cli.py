@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from typer.testing import CliRunner
 
@@ -14,61 +15,38 @@ SHIN_YAMAGUCHI = "34.0942142,131.3962014"
 YUDA = "34.1649106,131.4575504"
 
 
-def test_quote_json_has_integer_total_and_breakdown() -> None:
+def _quote(at: str, *extra: str) -> dict[str, Any]:
+    """Run `noriai fare quote` from Shin-Yamaguchi Station to Yuda Onsen and parse its JSON."""
     r = runner.invoke(
-        app, ["fare", "quote", "--from", SHIN_YAMAGUCHI, "--to", YUDA, "--at", "2026-11-24T12:00", "--json"]
+        app, ["fare", "quote", "--from", SHIN_YAMAGUCHI, "--to", YUDA, "--at", at, *extra, "--json"]
     )
     assert r.exit_code == 0, r.output
-    d = json.loads(r.stdout)
+    out: dict[str, Any] = json.loads(r.stdout)
+    return out
+
+
+def test_quote_json_has_integer_total_and_breakdown() -> None:
+    d = _quote("2026-11-24T12:00")
     assert isinstance(d["total_yen"], int) and d["total_yen"] == 4440  # 12,583 m on the demo tariff
     assert sum(x["amount_yen"] for x in d["breakdown"]) == d["total_yen"]
     assert d["inputs"]["distance_m"] == 12583 and d["tariff_version"]
 
 
 def test_night_and_disability_concession_apply() -> None:
-    r = runner.invoke(
-        app,
-        [
-            "fare",
-            "quote",
-            "--from",
-            SHIN_YAMAGUCHI,
-            "--to",
-            YUDA,
-            "--at",
-            "2026-11-24T23:00",
-            "--concession",
-            "disability",
-            "--json",
-        ],
-    )
-    d = json.loads(r.stdout)
+    d = _quote("2026-11-24T23:00", "--concession", "disability")
     codes = [x["code"] for x in d["breakdown"]]
     assert "night" in codes and "concession" in codes
     assert d["total_yen"] == 4800  # 4,440 x 1.2 = 5,328 -> 5,330; x 0.9 = 4,797 -> 4,800
 
 
 def test_shared_with_other_riders_lowers_each_fare() -> None:
-    r = runner.invoke(
-        app,
-        [
-            "fare",
-            "quote",
-            "--from",
-            SHIN_YAMAGUCHI,
-            "--to",
-            YUDA,
-            "--at",
-            "2026-11-24T12:00",
-            "--shared-with",
-            "34.10,131.40:34.16,131.46",
-            "--shared-with",
-            "34.12,131.42:34.17,131.47",
-            "--json",
-        ],
+    d = _quote(
+        "2026-11-24T12:00",
+        "--shared-with",
+        "34.10,131.40:34.16,131.46",
+        "--shared-with",
+        "34.12,131.42:34.17,131.47",
     )
-    assert r.exit_code == 0, r.output
-    d = json.loads(r.stdout)
     assert len(d["shared"]) == 3
     assert d["total_yen"] < d["solo_total_yen"]
     assert all(s["total_yen"] <= s["solo_total_yen"] for s in d["shared"])

@@ -16,36 +16,45 @@ FEEDS = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "gtfs"
 DAY = date(2026, 11, 24)
 
 
-def connection_scan(tt: Timetable, source: int, t0: int, target: int) -> int:
-    """Earliest arrival with changes only at the same stop and no change time (the reference)."""
-    conns = []
-    for p in tt.patterns:
+Connection = tuple[int, int, int, int, int, int]  # dep, arr, from stop, to stop, pattern, trip row
+
+
+def connections(tt: Timetable) -> list[Connection]:
+    """Every elementary hop of every trip, sorted by departure (built once per timetable)."""
+    out = []
+    for p_idx, p in enumerate(tt.patterns):
         stops = p.stops.tolist()
         for row in range(len(p.trip_ids)):
             for j in range(len(stops) - 1):
-                conns.append((int(p.dep[row, j]), int(p.arr[row, j + 1]), stops[j], stops[j + 1], id(p), row))
-    conns.sort()
+                out.append((int(p.dep[row, j]), int(p.arr[row, j + 1]), stops[j], stops[j + 1], p_idx, row))
+    out.sort()
+    return out
+
+
+def scan(conns: list[Connection], source: int, t0: int) -> dict[int, int]:
+    """Connection scan: earliest arrival at every stop, changes only at the same stop, no change time."""
     arrive = {source: t0}
     on_trip: set[tuple[int, int]] = set()
-    for dep, arr, a, b, pid, row in conns:
-        if (pid, row) in on_trip or arrive.get(a, INF) <= dep:
-            on_trip.add((pid, row))
+    for dep, arr, a, b, p_idx, row in conns:
+        if dep < t0:
+            continue
+        if (p_idx, row) in on_trip or arrive.get(a, INF) <= dep:
+            on_trip.add((p_idx, row))
             if arr < arrive.get(b, INF):
                 arrive[b] = arr
-    return arrive.get(target, INF)
+    return arrive
+
+
+def connection_scan(tt: Timetable, source: int, t0: int, target: int) -> int:
+    """Earliest arrival at ``target`` by the reference algorithm."""
+    return scan(connections(tt), source, t0).get(target, INF)
 
 
 def _check_feed(path: Path, feed_id: str, queries: int, seed: int, day: date = DAY) -> None:
     feed = load_feed(path, feed_id)
     tt = build_timetable([feed], day, max_walk_m=0)
     raptor = Raptor(tt)
-    conns = []  # one reference scan list, reused across queries for speed
-    for p in tt.patterns:
-        stops = p.stops.tolist()
-        for row in range(len(p.trip_ids)):
-            for j in range(len(stops) - 1):
-                conns.append((int(p.dep[row, j]), int(p.arr[row, j + 1]), stops[j], stops[j + 1], id(p), row))
-    conns.sort()
+    conns = connections(tt)
     served = sorted({int(s) for p in tt.patterns for s in p.stops[:-1]})
     rng = random.Random(seed)
     checked = attempts = 0
@@ -53,15 +62,7 @@ def _check_feed(path: Path, feed_id: str, queries: int, seed: int, day: date = D
         attempts += 1
         s = rng.choice(served)
         t0 = rng.randrange(5 * 3600, 21 * 3600)
-        arrive = {s: t0}
-        on_trip: set[tuple[int, int]] = set()
-        for dep, arr, a, b, pid, row in conns:
-            if dep < t0:
-                continue
-            if (pid, row) in on_trip or arrive.get(a, INF) <= dep:
-                on_trip.add((pid, row))
-                if arr < arrive.get(b, INF):
-                    arrive[b] = arr
+        arrive = scan(conns, s, t0)
         reachable = [x for x in arrive if x != s]
         if not reachable:
             continue
