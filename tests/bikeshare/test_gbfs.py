@@ -113,18 +113,24 @@ def test_v3_localised_names_and_rfc3339_times(tmp_path: Path) -> None:
     assert s.age_s("yuda", s.status["yuda"].last_reported_unix + 120) == 120  # type: ignore[operator]
 
 
+def _serve(folder: Path, request: httpx.Request) -> httpx.Response:
+    """Serve a saved GBFS folder at https://bikes.test/, rewriting its discovery URLs to point there."""
+    name = request.url.path.rsplit("/", 1)[-1]
+    if name == "gbfs.json":
+        doc = json.loads((folder / "gbfs.json").read_text())
+        for lang in doc["data"].values():
+            for f in lang["feeds"]:
+                f["url"] = f"https://bikes.test/{f['name']}.json"
+        return httpx.Response(200, json=doc)
+    p = folder / name
+    return httpx.Response(200, content=p.read_bytes()) if p.exists() else httpx.Response(404)
+
+
 def test_urls_with_an_injected_transport(tmp_path: Path) -> None:
     folder = GBFS / "lillestrombysykkel"
 
     def handler(request: httpx.Request) -> httpx.Response:
-        name = request.url.path.rsplit("/", 1)[-1]
-        if name == "gbfs.json":
-            doc = json.loads((folder / "gbfs.json").read_text())
-            for f in doc["data"]["nb"]["feeds"]:
-                f["url"] = f"https://bikes.test/{f['name']}.json"
-            return httpx.Response(200, json=doc)
-        p = folder / name
-        return httpx.Response(200, content=p.read_bytes()) if p.exists() else httpx.Response(404)
+        return _serve(folder, request)
 
     s = load_system("https://bikes.test/gbfs.json", transport=httpx.MockTransport(handler))
     assert len(s.stations) == 6
@@ -221,13 +227,7 @@ def test_poller_honours_ttl_and_keeps_the_last_good_system() -> None:
         hits.append(request.url.path)
         if not healthy[0]:
             return httpx.Response(503)
-        name = request.url.path.rsplit("/", 1)[-1]
-        if name == "gbfs.json":
-            doc = json.loads((folder / "gbfs.json").read_text())
-            for f in doc["data"]["en"]["feeds"]:
-                f["url"] = f"https://bikes.test/{f['name']}.json"
-            return httpx.Response(200, json=doc)
-        return httpx.Response(200, content=(folder / name).read_bytes())
+        return _serve(folder, request)
 
     clock = [0.0]
     poller = GbfsPoller(
