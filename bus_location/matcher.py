@@ -85,7 +85,7 @@ class TripIndex:
         return None, "trip_not_found"
 
 
-def _service_date(d: TripDescriptor, feed_timestamp: int, tz: ZoneInfo) -> date:
+def service_date_of(d: TripDescriptor, feed_timestamp: int, tz: ZoneInfo) -> date:
     if d.start_date and len(d.start_date) == 8 and d.start_date.isdigit():
         try:
             return date(int(d.start_date[:4]), int(d.start_date[4:6]), int(d.start_date[6:]))
@@ -177,7 +177,7 @@ def match_feed(
     problems: Counter[str] = Counter(parsed.problems)
     out: dict[tuple[int, date], TripPrediction] = {}
     for tu in parsed.trip_updates:
-        day = _service_date(tu.trip, parsed.timestamp_unix, index.tz)
+        day = service_date_of(tu.trip, parsed.timestamp_unix, index.tz)
         i, problem = index.find(tu.trip, day)
         if i is None:
             problems[problem or "trip_not_found"] += 1

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from bus_location.matcher import TripIndex, TripPrediction, _service_date, match_feed
+from bus_location.matcher import TripIndex, TripPrediction, service_date_of, match_feed
 from bus_location.model import ParsedFeed, VehiclePosition
 from bus_location.parser import RealtimeParseError, parse_feed
 from gtfs.loader import Feed
@@ -118,7 +118,7 @@ def _position_kind(index: TripIndex, p: VehiclePosition, message_unix: int) -> s
     if p.trip is None:
         return "position_without_trip"
     trip_index, _problem = index.find(
-        p.trip, _service_date(p.trip, p.timestamp_unix or message_unix, index.tz)
+        p.trip, service_date_of(p.trip, p.timestamp_unix or message_unix, index.tz)
     )
     if trip_index is not None:
         return "position_matched_trip"

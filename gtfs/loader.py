@@ -22,7 +22,7 @@ import numpy.typing as npt
 
 from gtfs.calendar import ServiceCalendar
 from gtfs.model import Agency, FeedIssue, Route, ServicePattern, Severity, Stop, Trip
-from gtfs.tables import FeedError, read_table
+from gtfs.tables import FeedError, read_bytes, read_table
 from gtfs.times import parse_date, parse_time
 
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
@@ -482,16 +482,10 @@ def _flex_location_ids(path: Path, files: set[str], out: _Collector) -> set[str]
         import json
 
         try:
-            raw = (
-                (path / "locations.geojson").read_bytes()
-                if path.is_dir()
-                else zipfile.ZipFile(path).read(
-                    next(n for n in zipfile.ZipFile(path).namelist() if n.endswith("locations.geojson"))
-                )
-            )
+            raw = read_bytes(path, "locations.geojson")
             doc = json.loads(raw.decode("utf-8-sig"))
             ids |= {str(f.get("id")) for f in doc.get("features", []) if f.get("id") is not None}
-        except (ValueError, KeyError, StopIteration, OSError) as exc:
+        except (ValueError, KeyError, FeedError) as exc:
             out.error("locations.geojson", None, None, f"not valid GeoJSON: {exc}")
     ids.discard("")
     return ids

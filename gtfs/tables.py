@@ -28,24 +28,29 @@ def has_table(feed: str | Path, name: str) -> bool:
         raise FeedError(f"{p}: not a readable GTFS zip or folder: {exc}") from None
 
 
-def read_table(feed: str | Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
-    """Yield ``(line_number, row)`` for each data row of ``name`` (e.g. ``"fare_rules.txt"``)."""
+def read_bytes(feed: str | Path, name: str) -> bytes:
+    """The raw bytes of one file of a feed (zip member matched by file name, or a file in a folder)."""
     p = Path(feed)
     if not p.exists():
         raise FeedError(f"{p}: feed not found")
     try:
         if p.is_dir():
-            raw = (p / name).read_bytes()
-        else:
-            with zipfile.ZipFile(p) as z:
-                member = next((n for n in z.namelist() if Path(n).name == name), None)
-                if member is None:
-                    raise FeedError(f"{p}: {name} is missing")
-                raw = z.read(member)
+            return (p / name).read_bytes()
+        with zipfile.ZipFile(p) as z:
+            member = next((n for n in z.namelist() if Path(n).name == name), None)
+            if member is None:
+                raise FeedError(f"{p}: {name} is missing")
+            return z.read(member)
     except FileNotFoundError:
         raise FeedError(f"{p}: {name} is missing") from None
     except (zipfile.BadZipFile, OSError, EOFError) as exc:
         raise FeedError(f"{p}: cannot read {name}: {exc}") from None
+
+
+def read_table(feed: str | Path, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+    """Yield ``(line_number, row)`` for each data row of ``name`` (e.g. ``"fare_rules.txt"``)."""
+    p = Path(feed)
+    raw = read_bytes(p, name)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
