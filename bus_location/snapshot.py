@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from types import MappingProxyType
 
-from bus_location.matcher import TripIndex, TripPrediction, service_date_of, match_feed
+from bus_location.matcher import TripIndex, TripPrediction, match_feed, service_date_of
 from bus_location.model import ParsedFeed, VehiclePosition
 from bus_location.parser import RealtimeParseError, parse_feed
 from gtfs.loader import Feed
