@@ -42,8 +42,8 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _not_yet(what: str, issue: int) -> NoReturn:
-    fail(f"{what} is not built yet (tracked in issue {issue})", code=3)
+def _not_yet(what: str) -> NoReturn:
+    fail(f"{what} is not built yet", code=3)
 
 
 @app.command(help="Serve the web app: operator console, company view, trip planner and API.")
@@ -285,7 +285,7 @@ def gtfs_validate(
 
 @sim_app.command("run", help="Run a simulation of a day of demand.")
 def sim_run() -> None:
-    _not_yet("noriai sim run", 8)
+    _not_yet("noriai sim run")
 
 
 def main() -> None:  # pragma: no cover - console entry point
