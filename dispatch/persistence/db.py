@@ -6,9 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, inspect
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from dispatch.persistence import tables  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -17,10 +19,12 @@ def database_backend(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
-def create_db_engine(url: str) -> Engine:
+def create_db_engine(url: str, *, read_only: bool = False) -> Engine:
+    """``read_only`` engines (SQLite) open plain deferred transactions, so quotes and pages read in
+    parallel under WAL instead of queueing behind BEGIN IMMEDIATE with the booking writers."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
@@ -38,10 +42,35 @@ def create_db_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _sqlite_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine
 
 
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+BASELINE_REVISION = "0001"  # the reference tables as the first release created them (create_all)
+
+
+def alembic_config(engine: Engine | None = None) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    if engine is not None:
+        cfg.set_main_option("sqlalchemy.url", engine.url.render_as_string(hide_password=False))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration. A database made before migrations existed (reference
+    tables but no ``alembic_version``) is stamped at the baseline first, so its data is kept."""
+    cfg = alembic_config(engine)
+    names = set(inspect(engine).get_table_names())
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        if "place" in names and "alembic_version" not in names:
+            command.stamp(cfg, BASELINE_REVISION)
+        command.upgrade(cfg, "head")
+
+
 def init_schema(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine)
+    """Kept for callers of the first release: the schema now comes from the migrations."""
+    migrate(engine)

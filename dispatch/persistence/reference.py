@@ -2,11 +2,27 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
-from dispatch.domain import ReferenceData
+from dispatch.domain import (
+    Company,
+    Consent,
+    MobilityNeeds,
+    Place,
+    PlaceKind,
+    ReferenceData,
+    Rider,
+    Shift,
+    Vehicle,
+    VehicleKind,
+    Zone,
+    ZoneKind,
+)
 from dispatch.persistence.tables import CompanyRow, PlaceRow, RiderRow, VehicleRow, ZoneRow
+from geo import LatLon, ServiceZone
 
 
 def count_reference_rows(engine: Engine) -> dict[str, int]:
@@ -100,3 +116,75 @@ def store_reference_data(engine: Engine, data: ReferenceData) -> bool:
             )
         s.commit()
     return True
+
+
+def rider_from_row(r: RiderRow) -> Rider:
+    return Rider(
+        rider_id=r.rider_id,
+        name=r.name,
+        kana=r.kana,
+        phone=r.phone,
+        home=LatLon(r.home_lat, r.home_lon),
+        district=r.district,
+        birth_year=r.birth_year,
+        needs=MobilityNeeds(r.wheelchair, r.walker, r.companion),
+        disability_certificate=r.disability_certificate,
+        welfare_bus_pass=r.welfare_bus_pass,
+        consent=Consent(r.consent_data_reuse),
+    )
+
+
+def _shift(start_s: int, end_s: int) -> Shift:
+    def t(s: int) -> time:
+        s %= 86_400
+        return time(s // 3600, s % 3600 // 60)
+
+    return Shift(t(start_s), t(end_s), ends_next_day=end_s >= 86_400)
+
+
+def load_reference_data(engine: Engine, *, riders: bool = False) -> ReferenceData:
+    """Places, companies with their vehicles and zones from the database (riders only if asked: the
+    service looks riders up one at a time)."""
+    with Session(engine) as s:
+        places = tuple(
+            Place(p.place_id, p.name, p.name_en, p.kana, PlaceKind(p.kind), LatLon(p.lat, p.lon))
+            for p in s.exec(select(PlaceRow).order_by(PlaceRow.place_id))
+        )
+        vehicles: dict[str, list[Vehicle]] = {}
+        for v in s.exec(select(VehicleRow).order_by(VehicleRow.vehicle_id)):
+            vehicles.setdefault(v.company_id, []).append(
+                Vehicle(
+                    v.vehicle_id,
+                    v.company_id,
+                    VehicleKind(v.kind),
+                    v.plate,
+                    v.seats,
+                    v.wheelchair_places,
+                    _shift(v.shift_start_s, v.shift_end_s),
+                    frozenset(x for x in v.features.split(",") if x),
+                )
+            )
+        companies = tuple(
+            Company(
+                c.company_id,
+                c.name,
+                c.name_en,
+                c.phone,
+                c.depot_name,
+                LatLon(c.depot_lat, c.depot_lon),
+                tuple(vehicles.get(c.company_id, ())),
+            )
+            for c in s.exec(select(CompanyRow).order_by(CompanyRow.company_id))
+        )
+        zones = tuple(
+            Zone(
+                ServiceZone(
+                    z.zone_id, z.name, frozenset(x for x in z.cells.split(",") if x), z.h3_resolution
+                ),
+                ZoneKind(z.kind),
+                z.name_en,
+            )
+            for z in s.exec(select(ZoneRow).order_by(ZoneRow.zone_id))
+        )
+        rider_rows = tuple(rider_from_row(r) for r in s.exec(select(RiderRow))) if riders else ()
+    return ReferenceData(places, companies, rider_rows, zones)

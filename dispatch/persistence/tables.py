@@ -1,7 +1,14 @@
-"""SQLModel table models (reference data). Bookings arrive with the dispatch service (issue 5)."""
+"""SQLModel table models. They never leave ``dispatch.persistence``: the service maps them to domain types.
+
+Schema changes go through alembic (``dispatch/persistence/migrations``); a test checks that the
+migrations and these models agree.
+"""
 
 from __future__ import annotations
 
+from datetime import date, datetime
+
+from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -66,3 +73,109 @@ class ZoneRow(SQLModel, table=True):
     kind: str
     h3_resolution: int
     cells: str  # comma-separated H3 cell ids
+
+
+class BookingRow(SQLModel, table=True):
+    """One trip of one rider (a party): from the quote to the drop-off, rejection or cancellation."""
+
+    __tablename__ = "booking"
+    booking_id: str = Field(primary_key=True)
+    rider_id: str = Field(foreign_key="rider.rider_id", index=True)
+    service_date: date = Field(index=True)
+    status: str = Field(index=True)
+    created_at: datetime
+    updated_at: datetime
+    origin_place_id: str | None = None
+    origin_label: str
+    origin_lat: float
+    origin_lon: float
+    dest_place_id: str | None = None
+    dest_label: str
+    dest_lat: float
+    dest_lon: float
+    time_mode: str  # pickup_after | arrive_by | on_call
+    time_s: int | None = None
+    seats: int = 1
+    wheelchairs: int = 0
+    needs: str = ""  # comma-separated: wheelchair, walker, companion
+    options_json: str = "[]"  # the options offered with the quote
+    quote_expires_at: datetime | None = None
+    chosen_option: int | None = None
+    vehicle_id: str | None = Field(default=None, foreign_key="vehicle.vehicle_id", index=True)
+    company_id: str | None = Field(default=None, index=True)
+    promised_pickup_from_s: int | None = None
+    promised_pickup_to_s: int | None = None
+    promised_arrival_by_s: int | None = None
+    max_ride_time_s: int | None = None
+    planned_pickup_s: int | None = None
+    planned_dropoff_s: int | None = None
+    fare_yen: int | None = None
+    fare_json: str | None = None
+    arrived_at_s: int | None = None
+    picked_up_at_s: int | None = None
+    dropped_off_at_s: int | None = None
+    reason: str | None = None
+    idempotency_key: str | None = Field(default=None, unique=True)
+    return_of: str | None = Field(default=None, index=True)
+    recurring_rule_id: str | None = Field(default=None, index=True)
+
+
+class BookingEventRow(SQLModel, table=True):
+    """Audit trail: every state change and driver report, who made it, and when. No personal data."""
+
+    __tablename__ = "booking_event"
+    event_id: int | None = Field(default=None, primary_key=True)
+    booking_id: str = Field(foreign_key="booking.booking_id", index=True)
+    at: datetime
+    actor: str  # operator:<key label> | company:<id> | system:<job>
+    event: str
+    from_status: str | None = None
+    to_status: str
+    detail: str = ""  # JSON; vehicle ids, times, reasons
+
+
+class VehiclePlanRow(SQLModel, table=True):
+    """A vehicle's ordered stops for one service day. Booking writes lock this row first (FOR UPDATE on
+    PostgreSQL, BEGIN IMMEDIATE on SQLite); ``version`` lets a long re-optimisation commit only if no
+    booking changed the plan while it was solving."""
+
+    __tablename__ = "vehicle_plan"
+    __table_args__ = (UniqueConstraint("vehicle_id", "service_date"),)
+    plan_id: int | None = Field(default=None, primary_key=True)
+    vehicle_id: str = Field(foreign_key="vehicle.vehicle_id", index=True)
+    service_date: date = Field(index=True)
+    stops_json: str = "[]"  # [[booking_id, "pickup" | "dropoff"], ...]
+    version: int = 0
+    out_of_service: bool = False
+
+
+class RecurringRuleRow(SQLModel, table=True):
+    """A standing booking, e.g. dialysis every Mon/Wed/Fri arriving by 8:30, not on holidays."""
+
+    __tablename__ = "recurring_rule"
+    rule_id: str = Field(primary_key=True)
+    rider_id: str = Field(foreign_key="rider.rider_id", index=True)
+    origin_json: str
+    dest_json: str
+    time_mode: str
+    time_s: int
+    weekdays: str  # comma-separated 0..6, Monday = 0
+    start_date: date
+    end_date: date | None = None
+    skip_holidays: bool = True
+    exceptions: str = ""  # comma-separated ISO dates
+    return_mode: str = "none"  # none | at | call
+    return_time_s: int | None = None
+    active: bool = True
+    created_at: datetime
+
+
+class ApiKeyRow(SQLModel, table=True):
+    """API keys, stored as SHA-256 digests. A company key sees only that company's data."""
+
+    __tablename__ = "api_key"
+    key_hash: str = Field(primary_key=True)
+    label: str
+    role: str  # operator | company
+    company_id: str | None = Field(default=None, foreign_key="company.company_id")
+    created_at: datetime

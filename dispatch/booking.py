@@ -1,0 +1,266 @@
+"""Bookings: the lifecycle state machine, time requests and recurring rules. Pure domain code.
+
+Lifecycle (予約の状態)::
+
+    quoted ──confirm──> confirmed ──assign──> scheduled ──pick_up──> picked_up ──drop_off──> dropped_off
+      │                   │   ^                 │  │
+      │ reject            │   └───unassign──────┘  └──no_show──> no_show
+      v                   v                     │
+    rejected           cancelled <───cancel─────┘
+    on_call ──call──> quoted   ("call when ready" return trips wait here until the rider phones)
+
+``confirmed`` means the rider was promised a pickup window, arrival and fare; ``scheduled`` that a
+vehicle's run carries the booking. A vehicle breakdown that leaves a rider without a vehicle moves
+the booking back to ``confirmed`` (the promise stands; an operator must act).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+import jpholiday
+
+from geo import LatLon
+
+
+class BookingStatus(enum.StrEnum):
+    ON_CALL = "on_call"
+    QUOTED = "quoted"
+    CONFIRMED = "confirmed"
+    SCHEDULED = "scheduled"
+    PICKED_UP = "picked_up"
+    DROPPED_OFF = "dropped_off"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+    REJECTED = "rejected"
+
+    @property
+    def label_ja(self) -> str:
+        return _LABELS_JA[self]
+
+    @property
+    def final(self) -> bool:
+        return self in FINAL_STATES
+
+
+_LABELS_JA = {
+    BookingStatus.ON_CALL: "呼出待ち",
+    BookingStatus.QUOTED: "見積済",
+    BookingStatus.CONFIRMED: "予約確定（配車待ち）",
+    BookingStatus.SCHEDULED: "配車済",
+    BookingStatus.PICKED_UP: "乗車中",
+    BookingStatus.DROPPED_OFF: "降車済",
+    BookingStatus.CANCELLED: "取消",
+    BookingStatus.NO_SHOW: "不在（ノーショー）",
+    BookingStatus.REJECTED: "お断り",
+}
+
+FINAL_STATES = frozenset(
+    {BookingStatus.DROPPED_OFF, BookingStatus.CANCELLED, BookingStatus.NO_SHOW, BookingStatus.REJECTED}
+)
+# States whose rider holds a place in a vehicle's plan.
+ACTIVE_STATES = frozenset({BookingStatus.SCHEDULED, BookingStatus.PICKED_UP})
+
+
+class BookingEvent(enum.StrEnum):
+    CALL = "call"
+    CONFIRM = "confirm"
+    REJECT = "reject"
+    ASSIGN = "assign"
+    UNASSIGN = "unassign"
+    ARRIVE = "arrive"  # the driver is at the pickup; the state does not change
+    PICK_UP = "pick_up"
+    NO_SHOW = "no_show"
+    DROP_OFF = "drop_off"
+    CANCEL = "cancel"
+
+
+S, E = BookingStatus, BookingEvent
+TRANSITIONS: dict[tuple[BookingStatus, BookingEvent], BookingStatus] = {
+    (S.ON_CALL, E.CALL): S.QUOTED,
+    (S.ON_CALL, E.CANCEL): S.CANCELLED,
+    (S.QUOTED, E.CONFIRM): S.CONFIRMED,
+    (S.QUOTED, E.REJECT): S.REJECTED,
+    (S.QUOTED, E.CANCEL): S.CANCELLED,
+    (S.CONFIRMED, E.ASSIGN): S.SCHEDULED,
+    (S.CONFIRMED, E.CANCEL): S.CANCELLED,
+    (S.SCHEDULED, E.ASSIGN): S.SCHEDULED,  # moved to another vehicle by re-optimisation
+    (S.SCHEDULED, E.UNASSIGN): S.CONFIRMED,
+    (S.SCHEDULED, E.ARRIVE): S.SCHEDULED,
+    (S.SCHEDULED, E.PICK_UP): S.PICKED_UP,
+    (S.SCHEDULED, E.NO_SHOW): S.NO_SHOW,
+    (S.SCHEDULED, E.CANCEL): S.CANCELLED,
+    (S.PICKED_UP, E.DROP_OFF): S.DROPPED_OFF,
+}
+del S, E
+
+
+class TransitionError(ValueError):
+    """An event that the booking's current state does not allow (e.g. drop-off before pick-up)."""
+
+    def __init__(self, status: BookingStatus, event: BookingEvent) -> None:
+        self.status, self.event = status, event
+        super().__init__(f"cannot {event.value} a booking that is {status.value} ({status.label_ja})")
+
+
+def next_status(status: BookingStatus, event: BookingEvent) -> BookingStatus:
+    try:
+        return TRANSITIONS[(status, event)]
+    except KeyError:
+        raise TransitionError(status, event) from None
+
+
+class TimeMode(enum.StrEnum):
+    PICKUP_AFTER = "pickup_after"  # 「9時以降に迎えに来て」
+    ARRIVE_BY = "arrive_by"  # 「10時の予約に間に合うように」
+
+
+@dataclass(frozen=True, slots=True)
+class TimeRequest:
+    mode: TimeMode
+    time_s: int  # seconds after midnight of the service day (may pass 86,400)
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.time_s < 2 * 86_400:
+            raise ValueError(f"time_s must be within the service day, got {self.time_s}")
+
+
+@dataclass(frozen=True, slots=True)
+class PromisePolicy:
+    """How a quote turns into what the rider is told, and how far the search looks."""
+
+    pickup_window_before_s: int = 5 * 60  # window opens this long before the planned pickup ...
+    pickup_window_after_s: int = 10 * 60  # ... and closes this long after it: 15 min in all
+    search_after_s: int = 60 * 60  # pickup-after: how late a pickup may be offered
+    arrive_early_s: int = 30 * 60  # arrive-by: how early an arrival may be offered
+    ride_factor: float = 1.5  # max ride time = factor x direct + extra
+    ride_extra_s: int = 10 * 60
+    boarding_s: int = 60
+    boarding_wheelchair_s: int = 180
+    alighting_s: int = 60
+    quote_valid_s: int = 10 * 60
+
+
+@dataclass(frozen=True, slots=True)
+class RecurrenceRule:
+    """E.g. dialysis every Mon/Wed/Fri at 8:30, not on public holidays, except listed dates."""
+
+    weekdays: frozenset[int]  # 0 = Monday
+    start: date
+    end: date | None = None
+    skip_holidays: bool = True
+    exceptions: frozenset[date] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        if not self.weekdays or not self.weekdays <= set(range(7)):
+            raise ValueError("weekdays must be a non-empty subset of 0..6 (Monday = 0)")
+        if self.end is not None and self.end < self.start:
+            raise ValueError("end date is before the start date")
+
+    def occurs_on(self, day: date) -> bool:
+        if day < self.start or (self.end is not None and day > self.end):
+            return False
+        if day.weekday() not in self.weekdays or day in self.exceptions:
+            return False
+        return not (self.skip_holidays and jpholiday.is_holiday(day))
+
+
+def hhmm(seconds: int) -> str:
+    """Service-day clock text, GTFS style: 25:10 is 1:10 the next morning."""
+    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
+
+
+def parse_hhmm(text: str) -> int:
+    """'9:05' / '09:05' / '25:10' -> seconds after midnight; ValueError with the text otherwise."""
+    try:
+        h, m = text.strip().split(":")
+        hours, minutes = int(h), int(m)
+    except ValueError:
+        raise ValueError(f"expected a time like 9:05, got {text!r}") from None
+    if not (0 <= hours < 48 and 0 <= minutes < 60):
+        raise ValueError(f"expected a time like 9:05, got {text!r}")
+    return hours * 3600 + minutes * 60
+
+
+@dataclass(frozen=True, slots=True)
+class Booking:
+    """A booking as the service sees it (persistence maps it to and from its table row by field name)."""
+
+    booking_id: str
+    rider_id: str
+    service_date: date
+    status: str
+    created_at: datetime
+    updated_at: datetime
+    origin_label: str
+    origin_lat: float
+    origin_lon: float
+    dest_label: str
+    dest_lat: float
+    dest_lon: float
+    time_mode: str
+    time_s: int | None = None
+    origin_place_id: str | None = None
+    dest_place_id: str | None = None
+    seats: int = 1
+    wheelchairs: int = 0
+    needs: str = ""
+    options_json: str = "[]"
+    quote_expires_at: datetime | None = None
+    chosen_option: int | None = None
+    vehicle_id: str | None = None
+    company_id: str | None = None
+    promised_pickup_from_s: int | None = None
+    promised_pickup_to_s: int | None = None
+    promised_arrival_by_s: int | None = None
+    max_ride_time_s: int | None = None
+    planned_pickup_s: int | None = None
+    planned_dropoff_s: int | None = None
+    fare_yen: int | None = None
+    fare_json: str | None = None
+    arrived_at_s: int | None = None
+    picked_up_at_s: int | None = None
+    dropped_off_at_s: int | None = None
+    reason: str | None = None
+    idempotency_key: str | None = None
+    return_of: str | None = None
+    recurring_rule_id: str | None = None
+
+    @property
+    def state(self) -> BookingStatus:
+        return BookingStatus(self.status)
+
+    @property
+    def origin(self) -> LatLon:
+        return LatLon(self.origin_lat, self.origin_lon)
+
+    @property
+    def destination(self) -> LatLon:
+        return LatLon(self.dest_lat, self.dest_lon)
+
+
+@dataclass(frozen=True, slots=True)
+class VehiclePlan:
+    """A vehicle's remaining stops for a day, in order: (booking_id, "pickup" | "dropoff")."""
+
+    vehicle_id: str
+    service_date: date
+    stops: tuple[tuple[str, str], ...] = ()
+    version: int = 0
+    out_of_service: bool = False
+
+    def without(self, booking_id: str, kind: str | None = None) -> tuple[tuple[str, str], ...]:
+        return tuple(s for s in self.stops if not (s[0] == booking_id and (kind is None or s[1] == kind)))
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    booking_id: str
+    at: datetime
+    actor: str
+    event: str
+    from_status: str | None
+    to_status: str
+    detail: str

@@ -1,0 +1,272 @@
+"""The only door to the database for the dispatch service: transactions that speak domain types.
+
+``Repository.write()`` opens a write transaction (BEGIN IMMEDIATE on SQLite; on PostgreSQL row locks
+are taken with ``lock=True``), ``read()`` a read-only one on the reader engine. Rows are mapped to the
+domain dataclasses by field name; no table model leaves this module.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from datetime import date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import or_
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from dispatch.booking import AuditEntry, Booking, VehiclePlan
+from dispatch.domain import Rider
+from dispatch.persistence.reference import rider_from_row
+from dispatch.persistence.tables import (
+    ApiKeyRow,
+    BookingEventRow,
+    BookingRow,
+    RecurringRuleRow,
+    RiderRow,
+    VehiclePlanRow,
+)
+
+T = TypeVar("T")
+
+
+def _to_domain(cls: type[T], row: Any) -> T:
+    names = {f.name for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+    return cls(**{k: v for k, v in row.model_dump().items() if k in names})
+
+
+def key_digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an operator, or a taxi company (which sees only its own data)."""
+
+    role: str  # operator | company
+    label: str
+    company_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"company:{self.company_id}" if self.role == "company" else f"operator:{self.label}"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RecurringRule:
+    rule_id: str
+    rider_id: str
+    origin_json: str
+    dest_json: str
+    time_mode: str
+    time_s: int
+    weekdays: str
+    start_date: date
+    end_date: date | None
+    skip_holidays: bool
+    exceptions: str
+    return_mode: str
+    return_time_s: int | None
+    active: bool
+    created_at: datetime
+
+
+class Tx:
+    """One transaction. Methods with ``lock=True`` take row locks on PostgreSQL (no-op on SQLite, where
+    the write transaction already holds the database's write lock)."""
+
+    def __init__(self, session: Session) -> None:
+        self.s = session
+
+    # --- riders ------------------------------------------------------------------------------------
+    def rider(self, rider_id: str) -> Rider | None:
+        row = self.s.get(RiderRow, rider_id)
+        return rider_from_row(row) if row else None
+
+    def search_riders(self, q: str, limit: int = 20) -> list[Rider]:
+        q = q.strip()
+        digits = "".join(ch for ch in q if ch.isdigit())
+        conds = [col(RiderRow.name).contains(q), col(RiderRow.kana).contains(q)]
+        if len(digits) >= 3:
+            # phone numbers are stored with hyphens; match on the digits the operator typed
+            conds.append(col(RiderRow.phone).contains(q))
+        rows = self.s.exec(select(RiderRow).where(or_(*conds)).order_by(RiderRow.kana).limit(limit)).all()
+        out = [rider_from_row(r) for r in rows]
+        if len(digits) >= 3 and not out:
+            rows = self.s.exec(select(RiderRow)).all()
+            out = [rider_from_row(r) for r in rows if digits in r.phone.replace("-", "")][:limit]
+        return out
+
+    # --- bookings ----------------------------------------------------------------------------------
+    def booking(self, booking_id: str, *, lock: bool = False) -> Booking | None:
+        stmt = select(BookingRow).where(BookingRow.booking_id == booking_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.s.exec(stmt).first()
+        return _to_domain(Booking, row) if row else None
+
+    def booking_by_idempotency_key(self, key: str) -> Booking | None:
+        row = self.s.exec(select(BookingRow).where(BookingRow.idempotency_key == key)).first()
+        return _to_domain(Booking, row) if row else None
+
+    def bookings(
+        self,
+        *,
+        service_date: date | None = None,
+        statuses: Sequence[str] | None = None,
+        rider_id: str | None = None,
+        vehicle_id: str | None = None,
+        company_id: str | None = None,
+        ids: Sequence[str] | None = None,
+    ) -> list[Booking]:
+        stmt = select(BookingRow)
+        if service_date is not None:
+            stmt = stmt.where(BookingRow.service_date == service_date)
+        if statuses is not None:
+            stmt = stmt.where(col(BookingRow.status).in_(list(statuses)))
+        if rider_id is not None:
+            stmt = stmt.where(BookingRow.rider_id == rider_id)
+        if vehicle_id is not None:
+            stmt = stmt.where(BookingRow.vehicle_id == vehicle_id)
+        if company_id is not None:
+            stmt = stmt.where(BookingRow.company_id == company_id)
+        if ids is not None:
+            stmt = stmt.where(col(BookingRow.booking_id).in_(list(ids)))
+        rows = self.s.exec(stmt.order_by(col(BookingRow.service_date), col(BookingRow.created_at))).all()
+        return [_to_domain(Booking, r) for r in rows]
+
+    def save_booking(self, b: Booking) -> None:
+        row = self.s.get(BookingRow, b.booking_id)
+        if row is None:
+            self.s.add(BookingRow(**dataclasses.asdict(b)))
+        else:
+            for k, v in dataclasses.asdict(b).items():
+                setattr(row, k, v)
+            self.s.add(row)
+        self.s.flush()  # audit rows reference the booking: write it first
+
+    def audit(self, e: AuditEntry) -> None:
+        self.s.add(BookingEventRow(**dataclasses.asdict(e)))
+
+    def audit_trail(self, booking_id: str) -> list[AuditEntry]:
+        rows = self.s.exec(
+            select(BookingEventRow)
+            .where(BookingEventRow.booking_id == booking_id)
+            .order_by(col(BookingEventRow.event_id))
+        ).all()
+        return [_to_domain(AuditEntry, r) for r in rows]
+
+    # --- vehicle plans -----------------------------------------------------------------------------
+    def plan(self, vehicle_id: str, service_date: date, *, lock: bool = False) -> VehiclePlan:
+        stmt = select(VehiclePlanRow).where(
+            VehiclePlanRow.vehicle_id == vehicle_id, VehiclePlanRow.service_date == service_date
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        row = self.s.exec(stmt).first()
+        if row is None:
+            return VehiclePlan(vehicle_id, service_date)
+        return _plan(row)
+
+    def plans(self, service_date: date, *, lock: bool = False) -> dict[str, VehiclePlan]:
+        stmt = (
+            select(VehiclePlanRow)
+            .where(VehiclePlanRow.service_date == service_date)
+            .order_by(VehiclePlanRow.vehicle_id)  # one lock order for everybody: no deadlocks
+        )
+        if lock:
+            stmt = stmt.with_for_update()
+        return {r.vehicle_id: _plan(r) for r in self.s.exec(stmt).all()}
+
+    def save_plan(self, p: VehiclePlan) -> None:
+        row = self.s.exec(
+            select(VehiclePlanRow).where(
+                VehiclePlanRow.vehicle_id == p.vehicle_id, VehiclePlanRow.service_date == p.service_date
+            )
+        ).first()
+        if row is None:
+            row = VehiclePlanRow(vehicle_id=p.vehicle_id, service_date=p.service_date)
+        row.stops_json = json.dumps([list(s) for s in p.stops])
+        row.version = p.version
+        row.out_of_service = p.out_of_service
+        self.s.add(row)
+
+    # --- recurring rules ---------------------------------------------------------------------------
+    def add_rule(self, rule: RecurringRule) -> None:
+        self.s.add(RecurringRuleRow(**dataclasses.asdict(rule)))
+
+    def rules(self, *, rider_id: str | None = None, active_only: bool = True) -> list[RecurringRule]:
+        stmt = select(RecurringRuleRow)
+        if rider_id is not None:
+            stmt = stmt.where(RecurringRuleRow.rider_id == rider_id)
+        if active_only:
+            stmt = stmt.where(col(RecurringRuleRow.active).is_(True))
+        return [_to_domain(RecurringRule, r) for r in self.s.exec(stmt.order_by(RecurringRuleRow.rule_id))]
+
+    # --- API keys ----------------------------------------------------------------------------------
+    def principal_for_key(self, key: str) -> Principal | None:
+        row = self.s.get(ApiKeyRow, key_digest(key))
+        return Principal(row.role, row.label, row.company_id) if row else None
+
+    def add_key(self, key: str, principal: Principal, at: datetime) -> bool:
+        if self.s.get(ApiKeyRow, key_digest(key)) is not None:
+            return False
+        self.s.add(
+            ApiKeyRow(
+                key_hash=key_digest(key),
+                label=principal.label,
+                role=principal.role,
+                company_id=principal.company_id,
+                created_at=at,
+            )
+        )
+        return True
+
+
+def _plan(row: VehiclePlanRow) -> VehiclePlan:
+    stops = tuple((str(b), str(k)) for b, k in json.loads(row.stops_json))
+    return VehiclePlan(row.vehicle_id, row.service_date, stops, row.version, row.out_of_service)
+
+
+class Repository:
+    def __init__(self, engine: Engine, read_engine: Engine | None = None) -> None:
+        self.engine = engine
+        self.read_engine = read_engine or engine
+
+    @contextmanager
+    def write(self) -> Iterator[Tx]:
+        with Session(self.engine, expire_on_commit=False) as s:
+            tx = Tx(s)
+            try:
+                yield tx
+                s.commit()
+            except BaseException:
+                s.rollback()
+                raise
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        with Session(self.read_engine, expire_on_commit=False) as s:
+            yield Tx(s)
+            s.rollback()
+
+    def ensure_plans(self, vehicle_ids: Sequence[str], service_date: date) -> None:
+        """Create missing plan rows so that later writers have a row to lock (FOR UPDATE needs one)."""
+        with self.read() as tx:
+            have = set(tx.plans(service_date))
+        missing = [v for v in vehicle_ids if v not in have]
+        if not missing:
+            return
+        try:
+            with self.write() as tx:
+                have = set(tx.plans(service_date))
+                for v in missing:
+                    if v not in have:
+                        tx.save_plan(VehiclePlan(v, service_date))
+        except IntegrityError:
+            pass  # another writer created them first; that is all we wanted
