@@ -12,7 +12,6 @@ booking, rider and vehicle ids only.
 from __future__ import annotations
 
 import itertools
-import itertools
 import json
 import logging
 import threading

@@ -5,8 +5,6 @@ Results go to stdout (JSON with ``--json``); progress and errors go to stderr, s
 
 from __future__ import annotations
 
-import logging
-import sys
 from typing import Annotated, NoReturn
 
 import typer
@@ -56,13 +54,12 @@ def serve(
 ) -> None:
     import uvicorn
 
+    from noriai.logs import configure_logging
     from noriai.settings import Settings
     from noriai.web import create_app
 
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s", stream=sys.stderr
-    )
     settings = Settings()
+    configure_logging(settings.log_level, json_lines=settings.log_json)
     reference = None
     if demo:
         from noriai.demo import reference_data
@@ -73,7 +70,12 @@ def serve(
         f"Noriai serving on http://{host}:{port}  (database: {settings.database_url.split('://')[0]}, "
         f"live store: {'redis' if settings.redis_url else 'in-process'})"
     )
-    uvicorn.run(web, host=host, port=port, log_level="info")
+    if reference is not None:
+        err.print(
+            "Demo API keys: operator 'demo-operator'; companies "
+            + ", ".join(f"'demo-{c.company_id}'" for c in reference.companies)
+        )
+    uvicorn.run(web, host=host, port=port, log_config=None, log_level=settings.log_level.lower())
 
 
 @fare_app.command("quote", help="Quote the fixed fare for a taxi trip (and each rider's share when pooled).")

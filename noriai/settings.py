@@ -25,3 +25,18 @@ class Settings(BaseSettings):
         default="", description="comma-separated GTFS-Realtime URLs for the city-bus feed (polled every 15 s)"
     )
     log_level: str = Field(default="INFO")
+    log_json: bool = Field(
+        default=True, description="JSON lines on stderr (personal data scrubbed either way)"
+    )
+    operator_api_key: str | None = Field(
+        default=None, description="seed one operator API key at start (stored hashed); the demo adds its own"
+    )
+    osm_file: str | None = Field(
+        default=None, description=".osm/.osm.pbf road network for travel times; unset = straight-line model"
+    )
+    reoptimise_interval_s: float = Field(
+        default=900.0, description="re-optimise today's plan this often (0 = only on demand)"
+    )
+    reoptimise_time_limit_s: float = Field(
+        default=5.0, description="solver time per scheduled re-optimisation"
+    )

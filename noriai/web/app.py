@@ -6,6 +6,9 @@ Routes stay thin; the work is done in the packages below (dispatch, fares, gtfs,
 from __future__ import annotations
 
 import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -16,14 +19,24 @@ from sqlalchemy import text
 
 from dispatch.domain import PlaceKind, ReferenceData
 from dispatch.live import LiveStore, make_live_store
+from dispatch.notify import make_notifier
 from dispatch.persistence import (
     count_reference_rows,
     create_db_engine,
     database_backend,
-    init_schema,
     store_reference_data,
 )
+from dispatch.persistence.db import migrate
+from dispatch.persistence.reference import load_reference_data
+from dispatch.persistence.repository import Principal, Repository
+from dispatch.service import DispatchService
+from fares import load_tariff
+from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
+from noriai.demo import TARIFF_PATH
 from noriai.settings import Settings
+from noriai.web.dispatch_api import dispatch_router
+from noriai.web.metrics import install_metrics
+from noriai.web.pages import pages_router
 
 log = logging.getLogger("noriai.web")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -34,13 +47,13 @@ SECTIONS: list[dict[str, Any]] = [
         "href": "/operator",
         "ja": "オペレーター画面（電話予約）",
         "en": "Operator console (phone bookings)",
-        "ready": False,
+        "ready": True,
     },
     {
         "href": "/company",
         "ja": "タクシー事業者画面（運行表・地図）",
         "en": "Taxi company view (runs and map)",
-        "ready": False,
+        "ready": True,
     },
     {
         "href": "/plan",
@@ -66,13 +79,36 @@ SECTIONS: list[dict[str, Any]] = [
 ]
 
 
-def create_app(settings: Settings | None = None, demo: ReferenceData | None = None) -> FastAPI:
+DEMO_OPERATOR_KEY = "demo-operator"
+
+
+def demo_company_key(company_id: str) -> str:
+    return f"demo-{company_id}"
+
+
+def create_app(
+    settings: Settings | None = None,
+    demo: ReferenceData | None = None,
+    *,
+    clock: Callable[[], datetime] | None = None,
+) -> FastAPI:
     settings = settings or Settings()
     engine = create_db_engine(settings.database_url)
-    init_schema(engine)
+    read_engine = create_db_engine(settings.database_url, read_only=True)
+    migrate(engine)
     if demo is not None and store_reference_data(engine, demo):
         log.info("loaded demo reference data into %s", database_backend(settings.database_url))
     live: LiveStore = make_live_store(settings.redis_url, settings.redis_timeout_s)
+    notifier = make_notifier(settings.redis_url, settings.redis_timeout_s)
+    repo = Repository(engine, read_engine)
+    reference = load_reference_data(engine)
+    _seed_keys(repo, reference, settings, demo is not None)
+    travel: TravelTimeModel = (
+        RoadNetworkModel(Path(settings.osm_file)) if settings.osm_file else StraightLineModel()
+    )
+    service = DispatchService(
+        repo, reference, load_tariff(TARIFF_PATH), travel, live=live, notifier=notifier, clock=clock
+    )
 
     app = FastAPI(
         title="Noriai",
@@ -82,6 +118,15 @@ def create_app(settings: Settings | None = None, demo: ReferenceData | None = No
     app.state.engine = engine
     app.state.live = live
     app.state.reference = demo
+    app.state.service = service
+    app.state.notifier = notifier
+    metrics = install_metrics(app)
+    app.include_router(dispatch_router(app, service, notifier, metrics))
+    app.include_router(pages_router(service))
+    if settings.reoptimise_interval_s > 0:
+        job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
+        app.router.add_event_handler("startup", job.start)
+        app.router.add_event_handler("shutdown", job.stop)
 
     @app.get("/health", tags=["ops"])
     def health() -> JSONResponse:
@@ -96,6 +141,7 @@ def create_app(settings: Settings | None = None, demo: ReferenceData | None = No
             "database": {"backend": database_backend(settings.database_url), "ok": db_ok},
             "live_store": {"backend": live.backend, "ok": live.healthy()},
             "reference_rows": count_reference_rows(engine) if db_ok else None,
+            "notifications": {"backend": notifier.backend},
         }
         return JSONResponse(body, status_code=200 if db_ok else 503)
 
@@ -166,6 +212,43 @@ def create_app(settings: Settings | None = None, demo: ReferenceData | None = No
         if not section["ready"]:
             _add_coming_page(app, section)
     return app
+
+
+def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:
+    now = datetime.now(UTC)
+    with repo.write() as tx:
+        if settings.operator_api_key:
+            tx.add_key(settings.operator_api_key, Principal("operator", "configured"), now)
+        if demo:
+            tx.add_key(DEMO_OPERATOR_KEY, Principal("operator", "demo"), now)
+            for c in ref.companies:
+                tx.add_key(
+                    demo_company_key(c.company_id), Principal("company", c.company_id, c.company_id), now
+                )
+
+
+class ScheduledReoptimiser:
+    """Re-optimises today's plan every ``interval_s`` on a daemon thread (bookings never wait on it:
+    the solve runs outside any transaction and commits only if no plan changed meanwhile)."""
+
+    def __init__(self, service: DispatchService, interval_s: float, time_limit_s: float) -> None:
+        self.service, self.interval_s, self.time_limit_s = service, interval_s, time_limit_s
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="reoptimiser", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.service.reoptimise_day(self.service.now().date(), time_limit_s=self.time_limit_s)
+            except Exception:
+                log.exception("scheduled re-optimisation failed")
 
 
 def _add_coming_page(app: FastAPI, section: dict[str, Any]) -> None:
