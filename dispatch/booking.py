@@ -250,6 +250,17 @@ class VehiclePlan:
     stops: tuple[tuple[str, str], ...] = ()
     version: int = 0
     out_of_service: bool = False
+    anchor_lat: float | None = None  # last reported stop: the rest of the day starts here ...
+    anchor_lon: float | None = None
+    anchor_s: int | None = None  # ... at this time
+
+    @property
+    def anchor(self) -> LatLon | None:
+        return (
+            LatLon(self.anchor_lat, self.anchor_lon)
+            if self.anchor_lat is not None and self.anchor_lon is not None
+            else None
+        )
 
     def without(self, booking_id: str, kind: str | None = None) -> tuple[tuple[str, str], ...]:
         return tuple(s for s in self.stops if not (s[0] == booking_id and (kind is None or s[1] == kind)))

@@ -52,12 +52,14 @@ from solver import (
     Request,
     StopKind,
     TimeWindow,
+    check,
     insertion_options,
     precheck,
     reoptimise,
     ride_time_limit,
 )
 from solver import Vehicle as SolverVehicle
+from solver.api import build_result
 from solver.schedule import PlannedStop, earliest_schedule
 
 log = logging.getLogger("noriai.dispatch")
@@ -346,6 +348,8 @@ class DispatchService:
             if b.booking_id in wanted or (include_unassigned and b.state is BookingStatus.CONFIRMED)
         }
         points: list[LatLon] = [self.companies[self.vehicles[v].company_id].depot for v in vids]
+        anchors = {v: plans[v] for v in vids if v in plans and plans[v].anchor is not None}
+        points += [p.anchor for p in anchors.values() if p.anchor is not None]
         for b in bookings.values():
             points += [b.origin, b.destination]
         extra = dict(extra_points or {})
@@ -356,12 +360,18 @@ class DispatchService:
         for v in vids:
             veh = self.vehicles[v]
             depot = index[PointMatrix._key(self.companies[veh.company_id].depot)]
+            start, earliest = depot, veh.shift.start_s
+            anchored = anchors.get(v)
+            if anchored is not None and anchored.anchor is not None and anchored.anchor_s is not None:
+                # the vehicle is out on its run: the rest of its day starts where it last reported
+                start = index[PointMatrix._key(anchored.anchor)]
+                earliest = min(max(earliest, anchored.anchor_s), veh.shift.end_s)
             vehicles.append(
                 SolverVehicle(
                     v,
+                    start,
                     depot,
-                    depot,
-                    TimeWindow(veh.shift.start_s, veh.shift.end_s),
+                    TimeWindow(earliest, veh.shift.end_s),
                     veh.seats,
                     veh.wheelchair_places,
                     veh.features,
@@ -765,7 +775,11 @@ class DispatchService:
                     stops = plan.stops
                 if stops != plan.stops or event is BookingEvent.ARRIVE:
                     new_version = plan.version + 1
-                    self._retime(tx, replace(plan, stops=stops, version=new_version), {booking_id: changed})
+                    new_plan = replace(plan, stops=stops, version=new_version)
+                    if event is not BookingEvent.CANCEL:  # a driver report: the vehicle is at that stop now
+                        at = b.destination if event is BookingEvent.DROP_OFF else b.origin
+                        new_plan = replace(new_plan, anchor_lat=at.lat, anchor_lon=at.lon, anchor_s=t)
+                    self._retime(tx, new_plan, {booking_id: changed})
         log.info("booking %s %s -> %s by %s", booking_id, b.status, new.value, principal.role)
         if new_version is not None and b.company_id and b.vehicle_id:
             self._notify_run(
@@ -775,6 +789,7 @@ class DispatchService:
 
     def _retime(self, tx: Tx, plan: VehiclePlan, changed: Mapping[str, Booking]) -> None:
         """Store a plan after stops were removed, with fresh planned times when the route still times."""
+        tx.save_plan(plan)
         model = self._day_model(tx, plan.service_date, vehicle_ids=[plan.vehicle_id])
         bookings = {**model.bookings, **changed}
         by_id = {r.request_id: r for r in model.problem.requests}
@@ -943,6 +958,36 @@ class DispatchService:
             len(stranded),
         )
         return {"vehicle_id": vehicle_id, "moved": moved, "needs_operator": stranded}
+
+    def check_day(self, d: date) -> list[str]:
+        """Independent audit of a day: every plan times out within every promise and capacity (checked
+        by ``solver.check``, which shares no code with the insertion), every scheduled or on-board
+        booking sits in exactly one plan, and nothing else does. Empty list = all good."""
+        out: list[str] = []
+        with self.repo.read() as tx:
+            plans = tx.plans(d)
+            active = {b.booking_id: b for b in tx.bookings(service_date=d, statuses=list(ACTIVE_STATES))}
+            model = self._day_model(tx, d)
+        seen: dict[str, str] = {}
+        for vid, plan in plans.items():
+            for bid, kind in plan.stops:
+                if bid not in active:
+                    out.append(f"{vid}: {bid} is in the plan but not scheduled or on board")
+                if kind == "dropoff":
+                    if seen.get(bid, vid) != vid:
+                        out.append(f"{bid} is in the plans of {seen[bid]} and {vid}")
+                    seen[bid] = vid
+        for bid, b in active.items():
+            if bid not in seen:
+                out.append(f"{bid} ({b.status}) is in no vehicle's plan")
+            elif b.vehicle_id != seen[bid]:
+                out.append(f"{bid} says vehicle {b.vehicle_id} but rides in {seen[bid]}")
+        try:
+            result = build_result(model.problem, model.plan, {}, status="audit", started=0.0)
+        except AssertionError as exc:
+            return [*out, str(exc)]
+        out += [str(v) for v in check(model.problem, result)]
+        return out
 
     # --- runs for companies -------------------------------------------------------------------------
     def runs(self, principal: Principal, d: date, vehicle_id: str | None = None) -> list[dict[str, Any]]:

@@ -117,6 +117,15 @@ class PostgresServer:
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
+    def new_database(self, name: str) -> str:
+        """A fresh, empty database on this server (dropped first if a previous run left it)."""
+        import psycopg
+
+        with psycopg.connect(f"postgresql://postgres@127.0.0.1:{self.port}/postgres", autocommit=True) as c:
+            c.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            c.execute(f'CREATE DATABASE "{name}"')
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{name}"
+
     def _as_owner(self, args: list[str]) -> None:
         if os.geteuid() == 0:  # initdb refuses to run as root: use the postgres system user
             args = ["su", "postgres", "-c", " ".join(f"'{a}'" for a in args)]

@@ -194,6 +194,7 @@ class Tx:
         row.stops_json = json.dumps([list(s) for s in p.stops])
         row.version = p.version
         row.out_of_service = p.out_of_service
+        row.anchor_lat, row.anchor_lon, row.anchor_s = p.anchor_lat, p.anchor_lon, p.anchor_s
         self.s.add(row)
 
     # --- recurring rules ---------------------------------------------------------------------------
@@ -230,7 +231,16 @@ class Tx:
 
 def _plan(row: VehiclePlanRow) -> VehiclePlan:
     stops = tuple((str(b), str(k)) for b, k in json.loads(row.stops_json))
-    return VehiclePlan(row.vehicle_id, row.service_date, stops, row.version, row.out_of_service)
+    return VehiclePlan(
+        row.vehicle_id,
+        row.service_date,
+        stops,
+        row.version,
+        row.out_of_service,
+        row.anchor_lat,
+        row.anchor_lon,
+        row.anchor_s,
+    )
 
 
 class Repository:

@@ -147,6 +147,10 @@ class VehiclePlanRow(SQLModel, table=True):
     stops_json: str = "[]"  # [[booking_id, "pickup" | "dropoff"], ...]
     version: int = 0
     out_of_service: bool = False
+    # Where and when the vehicle last reported a stop: today's remaining plan starts there, not at the depot.
+    anchor_lat: float | None = None
+    anchor_lon: float | None = None
+    anchor_s: int | None = None
 
 
 class RecurringRuleRow(SQLModel, table=True):

@@ -8,7 +8,6 @@ only its own vehicles, runs, bookings and the riders on them (anything else is a
 exist), and gets 403 on operator-only routes. Request bodies reject unknown fields (422, nothing changes).
 """
 
-
 import asyncio
 import json
 import time

@@ -125,6 +125,9 @@ def upgrade() -> None:
         sa.Column("stops_json", AutoString(), nullable=False),
         sa.Column("version", sa.Integer(), nullable=False),
         sa.Column("out_of_service", sa.Boolean(), nullable=False),
+        sa.Column("anchor_lat", sa.Float(), nullable=True),
+        sa.Column("anchor_lon", sa.Float(), nullable=True),
+        sa.Column("anchor_s", sa.Integer(), nullable=True),
         sa.ForeignKeyConstraint(
             ["vehicle_id"],
             ["vehicle.vehicle_id"],
