@@ -370,6 +370,12 @@ def dispatch_router(app: FastAPI, svc: DispatchService, notifier: Notifier, metr
     ) -> dict[str, Any]:
         return svc.reoptimise_day(service_date, time_limit_s=time_limit_s)
 
+    @router.get("/days/{service_date}/check")
+    def check_day(p: Op, service_date: date) -> dict[str, Any]:
+        """Independent audit of the day's plans (capacity, windows, ride times, one plan per booking)."""
+        problems = svc.check_day(service_date)
+        return {"ok": not problems, "problems": problems}
+
     # --- operators and companies (company-scoped) --------------------------------------------------
     @router.post("/bookings/{booking_id}/events")
     def stop_event(p: Any_, booking_id: str, body: StopEventIn) -> dict[str, Any]:
