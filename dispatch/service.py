@@ -301,7 +301,8 @@ class DispatchService:
         key = PointMatrix._key
         wheelchair = b.wheelchairs > 0
         arrive_from = 0
-        if b.time_mode == TimeMode.ARRIVE_BY.value and b.time_s is not None:
+        # once aboard, arriving early is no longer a broken promise (the rider chose to get in)
+        if b.time_mode == TimeMode.ARRIVE_BY.value and b.time_s is not None and b.picked_up_at_s is None:
             # an appointment: neither late nor needlessly early
             arrive_from = max(0, b.time_s - self.policy.arrive_early_s)
         return Request(
@@ -749,6 +750,12 @@ class DispatchService:
                     str(exc), f"「{b.state.label_ja}」の予約にこの操作はできません", code="bad_state"
                 ) from None
             t = self.service_seconds(b.service_date)
+            if event is not BookingEvent.CANCEL and not 0 <= t < 2 * 86_400:
+                raise Conflict(
+                    f"booking {booking_id} is for {b.service_date}; drivers report on the service day",
+                    f"この予約は{b.service_date.month}月{b.service_date.day}日の運行です",
+                    code="not_today",
+                )
             upd: dict[str, Any] = {"status": new.value, "updated_at": self.now().astimezone(UTC)}
             if event is BookingEvent.ARRIVE:
                 upd["arrived_at_s"] = t
