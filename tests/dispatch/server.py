@@ -25,14 +25,22 @@ def tomorrow() -> date:
 def serve(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
     """Yields (base URL, log file). The log is the server's whole stderr (JSON lines)."""
     port = free_port()
-    full = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp / 'serve.db'}", "REOPTIMISE_INTERVAL_S": "0", **env}
+    full = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp / 'serve.db'}",
+        "REOPTIMISE_INTERVAL_S": "0",
+        **env,
+    }
     if "REDIS_URL" not in env:
         full.pop("REDIS_URL", None)
     log = tmp / "serve.log"
     exe = Path(sys.executable).with_name("noriai")
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(exe), "serve", "--demo", "--port", str(port)], env=full, stdout=out, stderr=subprocess.STDOUT,
+            [str(exe), "serve", "--demo", "--port", str(port)],
+            env=full,
+            stdout=out,
+            stderr=subprocess.STDOUT,
             cwd=tmp,
         )
         url = f"http://127.0.0.1:{port}"

@@ -27,7 +27,9 @@ OPERATORS = 8
 def test_eight_operators_for_a_minute(tmp_path: Path, redis_server: RedisServer) -> None:
     duration_s = float(os.environ.get("NORIAI_CONCURRENCY_S", "60"))
     riders = [r.rider_id for r in reference_data().riders]
-    places = [p.place_id for p in reference_data().places if p.kind.value in ("hospital", "station", "shopping")]
+    places = [
+        p.place_id for p in reference_data().places if p.kind.value in ("hospital", "station", "shopping")
+    ]
     day = tomorrow().isoformat()
     acked: dict[str, str] = {}  # booking id -> status we expect to find
     server_errors: list[str] = []
@@ -63,8 +65,11 @@ def test_eight_operators_for_a_minute(tmp_path: Path, redis_server: RedisServer)
                         continue
                     key = str(uuid.uuid4())
                     option = rnd.randrange(len(data["options"]))
-                    r = c.post(f"/api/v1/bookings/{data['booking_id']}/confirm", json={"option": option},
-                               headers={"Idempotency-Key": key})
+                    r = c.post(
+                        f"/api/v1/bookings/{data['booking_id']}/confirm",
+                        json={"option": option},
+                        headers={"Idempotency-Key": key},
+                    )
                     if r.status_code >= 500:
                         server_errors.append(f"confirm {r.status_code} {r.text[:200]}")
                         continue
@@ -78,8 +83,11 @@ def test_eight_operators_for_a_minute(tmp_path: Path, redis_server: RedisServer)
                         acked[bid] = "scheduled"
                         counts["bookings"] += 1
                     if rnd.random() < 0.2:  # a double click / client retry with the same key
-                        again = c.post(f"/api/v1/bookings/{data['booking_id']}/confirm", json={"option": option},
-                                       headers={"Idempotency-Key": key})
+                        again = c.post(
+                            f"/api/v1/bookings/{data['booking_id']}/confirm",
+                            json={"option": option},
+                            headers={"Idempotency-Key": key},
+                        )
                         assert again.status_code == 200 and again.json()["booking_id"] == bid
                         with lock:
                             counts["replays"] += 1
@@ -101,7 +109,9 @@ def test_eight_operators_for_a_minute(tmp_path: Path, redis_server: RedisServer)
         assert server_errors == []
         assert counts["bookings"] >= 20, counts
         with httpx.Client(base_url=url, headers=OP, timeout=30) as c:
-            day_bookings = {b["booking_id"]: b for b in c.get("/api/v1/bookings", params={"date": day}).json()}
+            day_bookings = {
+                b["booking_id"]: b for b in c.get("/api/v1/bookings", params={"date": day}).json()
+            }
             for bid, status in acked.items():
                 assert bid in day_bookings, f"acknowledged booking {bid} is missing"
                 assert day_bookings[bid]["status"] == status

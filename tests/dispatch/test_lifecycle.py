@@ -70,7 +70,9 @@ def test_recurrence_matches_weekday_and_never_a_holiday(day: date, weekdays: set
     rule = RecurrenceRule(frozenset(weekdays), date(2026, 1, 1))
     assert rule.occurs_on(day) == (day.weekday() in weekdays and not jpholiday.is_holiday(day))
     assert not RecurrenceRule(frozenset(weekdays), day + timedelta(days=1)).occurs_on(day)
-    assert not RecurrenceRule(frozenset(weekdays), date(2026, 1, 1), exceptions=frozenset({day})).occurs_on(day)
+    assert not RecurrenceRule(frozenset(weekdays), date(2026, 1, 1), exceptions=frozenset({day})).occurs_on(
+        day
+    )
 
 
 def test_recurrence_rejects_nonsense() -> None:
@@ -113,8 +115,11 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     """A database made by the first release (create_all, no alembic) keeps its data."""
     db = tmp_path / "old.db"
     engine = create_db_engine(f"sqlite:///{db}")
-    old_tables = [t for name, t in SQLModel.metadata.tables.items()
-                  if name in {"place", "company", "vehicle", "rider", "zone"}]
+    old_tables = [
+        t
+        for name, t in SQLModel.metadata.tables.items()
+        if name in {"place", "company", "vehicle", "rider", "zone"}
+    ]
     SQLModel.metadata.create_all(engine, tables=old_tables)
     store_reference_data(engine, reference_data())
     migrate(engine)

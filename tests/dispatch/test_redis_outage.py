@@ -59,12 +59,22 @@ class EventStream:
 
 def _book(c: httpx.Client, rider: str, hour: int) -> dict[str, Any]:
     t0 = time.monotonic()
-    q = c.post("/api/v1/quotes", json={
-        "rider_id": rider, "destination": {"kind": "place", "place_id": "red-cross-hospital"},
-        "service_date": tomorrow().isoformat(), "mode": "pickup_after", "time": f"{hour}:00"})
+    q = c.post(
+        "/api/v1/quotes",
+        json={
+            "rider_id": rider,
+            "destination": {"kind": "place", "place_id": "red-cross-hospital"},
+            "service_date": tomorrow().isoformat(),
+            "mode": "pickup_after",
+            "time": f"{hour}:00",
+        },
+    )
     assert q.status_code == 201, q.text
-    b = c.post(f"/api/v1/bookings/{q.json()['booking_id']}/confirm", json={"option": 0},
-               headers={"Idempotency-Key": q.json()["booking_id"]})
+    b = c.post(
+        f"/api/v1/bookings/{q.json()['booking_id']}/confirm",
+        json={"option": 0},
+        headers={"Idempotency-Key": q.json()["booking_id"]},
+    )
     assert b.status_code == 200, b.text
     assert time.monotonic() - t0 < 3, "booking must not wait on Redis"
     return dict(b.json())
@@ -77,25 +87,31 @@ def test_bookings_survive_a_redis_outage_and_live_updates_resume(tmp_path: Path)
     redis_server.start()
     riders = reference_data().riders
     try:
-        with serve(tmp_path, REDIS_URL=redis_server.url) as (url, log), httpx.Client(
-            base_url=url, headers=OP, timeout=10
-        ) as c:
+        with (
+            serve(tmp_path, REDIS_URL=redis_server.url) as (url, log),
+            httpx.Client(base_url=url, headers=OP, timeout=10) as c,
+        ):
             streams = {cid: EventStream(url, f"demo-{cid}") for cid in ("chuo-taxi", "ogori-kotsu")}
             for s in streams.values():
                 s.wait_for(lambda e: e[0] == "status" and e[1] == {"stale": False})
             first = _book(c, riders[0].rider_id, 9)
             streams[first["company_id"]].wait_for(
-                lambda e: e[0] == "run_changed" and e[1]["vehicle_id"] == first["vehicle_id"])
+                lambda e: e[0] == "run_changed" and e[1]["vehicle_id"] == first["vehicle_id"]
+            )
 
             redis_server.stop()
             during = [_book(c, r.rider_id, 10 + i) for i, r in enumerate(riders[1:4])]
             assert all(b["status"] == "scheduled" for b in during)
             owner = {"X-API-Key": f"demo-{first['company_id']}"}
-            pos = c.post(f"/api/v1/vehicles/{first['vehicle_id']}/position", json={"lat": 34.17, "lon": 131.47},
-                         headers=owner)
+            pos = c.post(
+                f"/api/v1/vehicles/{first['vehicle_id']}/position",
+                json={"lat": 34.17, "lon": 131.47},
+                headers=owner,
+            )
             assert pos.status_code == 204
-            run = c.get(f"/api/v1/runs/{first['vehicle_id']}", params={"date": tomorrow().isoformat()},
-                        headers=owner).json()
+            run = c.get(
+                f"/api/v1/runs/{first['vehicle_id']}", params={"date": tomorrow().isoformat()}, headers=owner
+            ).json()
             assert run["live_stale"] is True
             health = c.get("/health").json()
             assert health["status"] == "ok" and health["live_store"]["ok"] is False
@@ -110,12 +126,17 @@ def test_bookings_survive_a_redis_outage_and_live_updates_resume(tmp_path: Path)
             # what was published while Redis was away arrives too (outbox flushed)
             for b in during:
                 streams[b["company_id"]].wait_for(
-                    lambda e, b=b: e[0] == "run_changed" and e[1]["vehicle_id"] == b["vehicle_id"])
+                    lambda e, b=b: e[0] == "run_changed" and e[1]["vehicle_id"] == b["vehicle_id"]
+                )
             owner = {"X-API-Key": f"demo-{after['company_id']}"}
-            c.post(f"/api/v1/vehicles/{after['vehicle_id']}/position", json={"lat": 34.18, "lon": 131.48},
-                   headers=owner)
-            run = c.get(f"/api/v1/runs/{after['vehicle_id']}", params={"date": tomorrow().isoformat()},
-                        headers=owner).json()
+            c.post(
+                f"/api/v1/vehicles/{after['vehicle_id']}/position",
+                json={"lat": 34.18, "lon": 131.48},
+                headers=owner,
+            )
+            run = c.get(
+                f"/api/v1/runs/{after['vehicle_id']}", params={"date": tomorrow().isoformat()}, headers=owner
+            ).json()
             assert run["live_stale"] is False and run["position"]["lat"] == 34.18
             stream.wait_for(lambda e: e[0] == "position" and e[1]["vehicle_id"] == after["vehicle_id"])
             # a name search and a phone search put personal data in URLs: the log must not keep it

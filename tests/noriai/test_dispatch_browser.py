@@ -82,7 +82,9 @@ def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browse
         expect(page.locator("#rider-bookings")).to_contain_text("配車済")
 
     api = httpx.Client(base_url=app_url, headers={"X-API-Key": "demo-operator"}, timeout=10)
-    booked = [b for b in api.get("/api/v1/bookings", params={"date": day}).json() if b["status"] == "scheduled"]
+    booked = [
+        b for b in api.get("/api/v1/bookings", params={"date": day}).json() if b["status"] == "scheduled"
+    ]
     assert sorted(b["rider_id"] for b in booked) == sorted(r.rider_id for r in riders)
     vehicles = {b["vehicle_id"] for b in booked}
     assert len(vehicles) == 1, f"expected one shared taxi, got {vehicles}"
@@ -103,6 +105,7 @@ def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browse
 
     # The driver's app reports over the API; the company page follows by server-sent events.
     driver = httpx.Client(base_url=app_url, headers={"X-API-Key": f"demo-{company}"}, timeout=10)
+
     def at(hhmm: str) -> None:
         h, m = hhmm.split(":")
         CLOCK.now = CLOCK.now.replace(hour=int(h), minute=int(m))
@@ -112,12 +115,16 @@ def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browse
     at(booked[0]["planned_pickup"])
     for event in ("arrive", "pick_up"):
         assert driver.post(f"/api/v1/bookings/{first}/events", json={"event": event}).status_code == 200
-    expect(run.locator(f"tr.stop[data-booking-id='{first}'][data-kind='dropoff'] .status")).to_have_text("乗車中")
+    expect(run.locator(f"tr.stop[data-booking-id='{first}'][data-kind='dropoff'] .status")).to_have_text(
+        "乗車中"
+    )
     # ... and a dispatcher can press the buttons in the view itself
     second = booked[1]["booking_id"]
     at(booked[1]["planned_pickup"])
     run.locator(f"tr.stop[data-booking-id='{second}'][data-kind='pickup'] .ev-pickup").click()
-    expect(run.locator(f"tr.stop[data-booking-id='{second}'][data-kind='dropoff'] .status")).to_have_text("乗車中")
+    expect(run.locator(f"tr.stop[data-booking-id='{second}'][data-kind='dropoff'] .status")).to_have_text(
+        "乗車中"
+    )
     third = booked[2]["booking_id"]
     at(booked[2]["planned_pickup"])
     assert driver.post(f"/api/v1/bookings/{third}/events", json={"event": "arrive"}).status_code == 200
