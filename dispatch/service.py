@@ -45,7 +45,7 @@ from dispatch.live import LiveStore, VehiclePosition
 from dispatch.persistence.repository import Principal, RecurringRule, Repository, Tx
 from fares import Concession, FareError, FareInputs, Tariff, VehicleClass
 from fares import quote as fare_quote
-from geo import LatLon, TravelTimeModel, zone_for
+from geo import LatLon, TravelTimeModel, cell_of, zone_for
 from solver import (
     OPEN,
     Problem,
@@ -994,6 +994,45 @@ class DispatchService:
         except AssertionError as exc:
             return [*out, str(exc)]
         out += [str(v) for v in check(model.problem, result)]
+        return out
+
+    def reusable_trips(self, d: date, resolution: int = 8) -> list[dict[str, Any]]:
+        """The day's trips for analysis and simulation, from riders who opted in to data reuse only.
+
+        No names, phones, rider ids or coordinates: origins and destinations become H3 cells
+        (resolution 8, about 0.7 km^2), so a trip cannot be traced to a home."""
+        with self.repo.read() as tx:
+            day = tx.bookings(service_date=d)
+            consent = {
+                rid: bool(r and r.consent.data_reuse)
+                for rid in {b.rider_id for b in day}
+                for r in [tx.rider(rid)]
+            }
+        out = []
+        for b in day:
+            if not consent.get(b.rider_id) or b.state in (BookingStatus.QUOTED, BookingStatus.ON_CALL):
+                continue
+            out.append(
+                {
+                    "service_date": d.isoformat(),
+                    "status": b.status,
+                    "origin_cell": cell_of(b.origin, resolution),
+                    "destination_cell": cell_of(b.destination, resolution),
+                    "destination_kind": self.places[b.dest_place_id].kind.value
+                    if b.dest_place_id in self.places
+                    else None,
+                    "time_mode": b.time_mode,
+                    "requested_s": b.time_s,
+                    "planned_pickup_s": b.planned_pickup_s,
+                    "planned_dropoff_s": b.planned_dropoff_s,
+                    "seats": b.seats,
+                    "wheelchairs": b.wheelchairs,
+                    "fare_yen": b.fare_yen,
+                    "reason": (b.reason or "").split(":")[0] or None
+                    if b.state is BookingStatus.REJECTED
+                    else None,
+                }
+            )
         return out
 
     # --- runs for companies -------------------------------------------------------------------------

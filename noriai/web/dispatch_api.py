@@ -376,6 +376,11 @@ def dispatch_router(app: FastAPI, svc: DispatchService, notifier: Notifier, metr
         problems = svc.check_day(service_date)
         return {"ok": not problems, "problems": problems}
 
+    @router.get("/analytics/trips")
+    def reusable_trips(p: Op, service_date: Annotated[date, Query(alias="date")]) -> list[dict[str, Any]]:
+        """The day's trips of riders who opted in to data reuse, without personal data (H3 cells)."""
+        return svc.reusable_trips(service_date)
+
     # --- operators and companies (company-scoped) --------------------------------------------------
     @router.post("/bookings/{booking_id}/events")
     def stop_event(p: Any_, booking_id: str, body: StopEventIn) -> dict[str, Any]:

@@ -118,6 +118,7 @@ def test_keys_are_required_and_company_keys_are_scoped(client: TestClient) -> No
         ("GET", "/api/v1/bookings?rider_id=R0001", None),
         ("POST", f"/api/v1/bookings/{b['booking_id']}/cancel", {}),
         ("POST", "/api/v1/days/2026-11-24/reoptimise", None),
+        ("GET", "/api/v1/analytics/trips?date=2026-11-24", None),
     ):
         r = client.request(method, path, json=body, headers=owner)
         assert r.status_code == 403, path

@@ -277,3 +277,24 @@ def test_option_gone_after_a_breakdown_is_a_conflict(
         svc.confirm(OPERATOR, q.booking_id, 0)
     assert err.value.code == "option_gone"
     assert svc.booking(OPERATOR, q.booking_id).state is BookingStatus.QUOTED
+
+
+def test_only_riders_who_opted_in_are_reused_and_without_personal_data(
+    service: tuple[DispatchService, InMemoryNotifier],
+) -> None:
+    svc, _ = service
+    riders = {r.rider_id: r for r in reference_data().riders}
+    yes = next(r for r in riders.values() if r.consent.data_reuse and not r.needs.wheelchair)
+    no = next(r for r in riders.values() if not r.consent.data_reuse and not r.needs.wheelchair)
+    for r in (yes, no):
+        svc.confirm(
+            OPERATOR,
+            svc.quote(OPERATOR, trip(r.rider_id, "youme-town", "pickup_after", "11:00")).booking_id,
+            0,
+        )
+    rows = svc.reusable_trips(DAY)
+    assert len(rows) == 1 and rows[0]["status"] == "scheduled" and rows[0]["destination_kind"] == "shopping"
+    text = json.dumps(rows, ensure_ascii=False)
+    for r in (yes, no):
+        assert r.rider_id not in text and r.name not in text and r.phone not in text
+        assert f"{r.home.lat}" not in text
