@@ -175,11 +175,12 @@ class PointMatrix:
         self, points: Sequence[LatLon]
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
         with self._lock:
-            new: list[LatLon] = []
+            fresh: dict[tuple[float, float], LatLon] = {}
             for p in points:
                 k = self._key(p)
-                if k not in self._index and k not in {self._key(q) for q in new}:
-                    new.append(p)
+                if k not in self._index:
+                    fresh.setdefault(k, p)
+            new = list(fresh.values())
             if len(self._points) + len(new) > self.max_points:
                 self._points, self._index = [], {}
                 self._dur = self._dist = np.zeros((0, 0), dtype=np.int64)
@@ -479,8 +480,7 @@ class DispatchService:
                 status=BookingStatus.REJECTED.value,
                 reason="too_late: that time has passed or is too close / 時間が過ぎているか、直前すぎます",
             )
-        self.repo.ensure_plans(sorted(self.vehicles), d)
-        with self.repo.read() as tx:
+        with self.repo.read() as tx:  # plan rows may not exist yet: confirm creates them before locking
             model = self._day_model(tx, d, extra_points={"o": b.origin, "d": b.destination})
         req = Request(
             request_id=b.booking_id,
@@ -817,7 +817,7 @@ class DispatchService:
             return {"status": "empty", "moved": 0, "distance_before_m": 0, "distance_after_m": 0}
         result = reoptimise(model.problem, model.plan, time_limit_s=time_limit_s, seed=seed)
         after = result.distance_m
-        changed_companies: dict[str, list[tuple[str, int]]] = {}
+        changed_runs: list[tuple[str, str, int]] = []  # (company, vehicle, new plan version)
         moved = 0
         with self.repo.write() as tx:
             plans = tx.plans(d, lock=True)
@@ -851,22 +851,16 @@ class DispatchService:
                                 {"vehicle_id": vid, "from": b.vehicle_id, "by": "reoptimise"},
                             )
                         )
-                        if b.company_id and b.company_id != company:
-                            changed_companies.setdefault(b.company_id, [])
                         fresh[bid] = replace(
                             b, vehicle_id=vid, company_id=company, status=BookingStatus.SCHEDULED.value
                         )
                         tx.save_booking(fresh[bid])
                 new_plan = replace(old, stops=new_stops, version=old.version + 1)
                 self._write_plan(tx, new_plan, times, fresh)
-                changed_companies.setdefault(self.vehicles[vid].company_id, []).append(
-                    (vid, new_plan.version)
-                )
-        for company_id, runs in changed_companies.items():
-            for vid, version in runs:
-                self._notify_run(company_id, vid, d, version, "reoptimised")
-            if not runs:
-                self.notifier.publish(company_id, {"type": "runs_changed", "service_date": d.isoformat()})
+                changed_runs.append((self.vehicles[vid].company_id, vid, new_plan.version))
+        # A booking that changed vehicle left its old plan too, so both companies are in this list.
+        for company_id, vid, version in changed_runs:
+            self._notify_run(company_id, vid, d, version, "reoptimised")
         log.info("reoptimised %s: %d -> %d m, %d moved", d, before, after, moved)
         return {
             "status": "ok",

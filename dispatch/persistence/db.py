@@ -69,8 +69,3 @@ def migrate(engine: Engine) -> None:
         if "place" in names and "alembic_version" not in names:
             command.stamp(cfg, BASELINE_REVISION)
         command.upgrade(cfg, "head")
-
-
-def init_schema(engine: Engine) -> None:
-    """Kept for callers of the first release: the schema now comes from the migrations."""
-    migrate(engine)

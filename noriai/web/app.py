@@ -24,9 +24,9 @@ from dispatch.persistence import (
     count_reference_rows,
     create_db_engine,
     database_backend,
+    migrate,
     store_reference_data,
 )
-from dispatch.persistence.db import migrate
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
 from dispatch.service import DispatchService

@@ -7,8 +7,7 @@ from datetime import date, datetime
 from dispatch.booking import TimeMode, TimeRequest, parse_hhmm
 from dispatch.live import InMemoryLiveStore
 from dispatch.notify import InMemoryNotifier
-from dispatch.persistence import create_db_engine, store_reference_data
-from dispatch.persistence.db import migrate
+from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
 from dispatch.service import TOKYO, DispatchService, Endpoint, QuoteRequest

@@ -24,8 +24,7 @@ from dispatch.booking import (
     next_status,
     parse_hhmm,
 )
-from dispatch.persistence import create_db_engine, store_reference_data
-from dispatch.persistence.db import migrate
+from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
 
