@@ -18,7 +18,7 @@ import httpx
 
 from noriai.demo import reference_data
 from tests.conftest import RedisServer
-from tests.dispatch.server import serve, tomorrow
+from tests.servers import serve, tomorrow
 
 OP = {"X-API-Key": "demo-operator"}
 OPERATORS = 8

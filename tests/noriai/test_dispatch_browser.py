@@ -7,24 +7,20 @@ states and the company page follows them live (server-sent events).
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
 
 import httpx
 import pytest
-import uvicorn
 from playwright.sync_api import Browser, expect
 
 from dispatch.service import TOKYO
 from noriai.demo import reference_data
 from noriai.settings import Settings
 from noriai.web import create_app
-from tests.conftest import free_port
 from tests.dispatch.helpers import Clock
-from tests.noriai.test_browser import browser  # noqa: F401  (the shared Chromium fixture)
+from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.browser
 
@@ -39,24 +35,11 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     app = create_app(
         Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=CLOCK
     )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url + "/health", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    yield url
-    server.should_exit = True
-    thread.join(timeout=10)
+    with serve_in_thread(app) as url:
+        yield url
 
 
-def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browser) -> None:  # noqa: F811
+def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browser) -> None:
     riders = [r for r in reference_data().riders if r.district == "湯田" and not r.needs.wheelchair][:3]
     day = DAY.isoformat()
     op = browser.new_context(locale="ja-JP")
