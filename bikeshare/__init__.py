@@ -7,6 +7,8 @@ and the trip planner, dispatch and the simulator may all read it.
 from bikeshare.gbfs import (
     BikeShareSystem,
     GbfsError,
+    GbfsPoller,
+    PricingPlan,
     Station,
     StationStatus,
     load_system,
@@ -17,6 +19,8 @@ from bikeshare.gbfs import (
 __all__ = [
     "BikeShareSystem",
     "GbfsError",
+    "GbfsPoller",
+    "PricingPlan",
     "Station",
     "StationStatus",
     "load_system",

@@ -9,6 +9,7 @@ station is skipped and counted in ``problems``.
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -31,6 +32,10 @@ class Station:
     lat: float
     lon: float
     capacity: int | None = None
+    names: Mapping[str, str] = field(default_factory=dict)  # language -> name (GBFS v3)
+
+    def name_in(self, lang: str) -> str:
+        return self.names.get(lang, self.name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +61,37 @@ class FreeBike:
     station_id: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class PriceSegment:
+    """GBFS ``per_min_pricing``: ``rate`` is charged once per started ``interval_min`` from
+    ``start_min`` until ``end_min`` (open-ended when None)."""
+
+    start_min: int
+    rate: float
+    interval_min: int
+    end_min: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PricingPlan:
+    plan_id: str
+    name: str
+    currency: str
+    price: float
+    per_min: tuple[PriceSegment, ...] = ()
+    description: str = ""
+
+    def ride_price(self, ride_s: int) -> float:
+        """What one ride of ``ride_s`` seconds costs under this plan (in the plan's currency)."""
+        minutes = ride_s / 60
+        total = self.price
+        for seg in self.per_min:
+            stop = minutes if seg.end_min is None else min(minutes, seg.end_min)
+            if stop > seg.start_min:
+                total += math.ceil((stop - seg.start_min) / seg.interval_min) * seg.rate
+        return total
+
+
 @dataclass(frozen=True)
 class BikeShareSystem:
     system_id: str
@@ -67,6 +103,7 @@ class BikeShareSystem:
     status: Mapping[str, StationStatus]
     problems: Mapping[str, int] = field(default_factory=dict)
     free_bikes: tuple[FreeBike, ...] = ()
+    pricing_plans: tuple[PricingPlan, ...] = ()
 
     def can_rent(self, station_id: str) -> bool:
         s = self.status.get(station_id)
@@ -115,6 +152,16 @@ def _text(v: Any) -> str:
     return "" if v is None else str(v)
 
 
+def _names(v: Any) -> dict[str, str]:
+    if isinstance(v, list):
+        return {
+            str(i["language"]): str(i["text"])
+            for i in v
+            if isinstance(i, dict) and "text" in i and "language" in i
+        }
+    return {}
+
+
 def _stations_list(doc: Any, source: str) -> list[Any]:
     if not isinstance(doc, dict):
         raise GbfsError(f"{source}: expected a JSON object at the top level")
@@ -141,6 +188,7 @@ def parse_station_information(
                 float(s["lat"]),
                 float(s["lon"]),
                 int(s["capacity"]) if s.get("capacity") is not None else None,
+                _names(s.get("name")),
             )
         except (KeyError, TypeError, ValueError):
             problems["station_information_bad_station"] += 1
@@ -199,6 +247,40 @@ def parse_free_bikes(doc: Any, source: str = "free_bike_status.json") -> tuple[l
         except (KeyError, TypeError, ValueError, AttributeError):
             problems["free_bike_bad_entry"] += 1
     return out, problems
+
+
+def parse_pricing_plans(doc: Any, source: str = "system_pricing_plans.json") -> list[PricingPlan]:
+    if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
+        raise GbfsError(f"{source}: missing field data")
+    plans = doc["data"].get("plans")
+    if not isinstance(plans, list):
+        raise GbfsError(f"{source}: missing field data.plans")
+    out: list[PricingPlan] = []
+    for i, p in enumerate(plans):
+        where = f"{source}: data.plans[{i}]"
+        try:
+            segs = tuple(
+                PriceSegment(
+                    int(x["start"]),
+                    float(x["rate"]),
+                    max(1, int(x["interval"])),
+                    int(x["end"]) if x.get("end") is not None else None,
+                )
+                for x in p.get("per_min_pricing") or ()
+            )
+            out.append(
+                PricingPlan(
+                    str(p["plan_id"]),
+                    _text(p.get("name")),
+                    str(p["currency"]),
+                    float(p["price"]),
+                    segs,
+                    _text(p.get("description")),
+                )
+            )
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise GbfsError(f"{where}: bad or missing field {exc}") from None
+    return out
 
 
 Reader = Callable[[str], bytes]
@@ -276,6 +358,7 @@ def load_system(
             "station_status",
             "free_bike_status",
             "vehicle_status",
+            "system_pricing_plans",
         }
         urls = {n: str(folder / f"{n}.json") for n in names if (folder / f"{n}.json").exists()}
         if status_file:
@@ -304,6 +387,9 @@ def load_system(
     if free_key:
         free, p3 = parse_free_bikes(_json(read, urls[free_key]), urls[free_key])
         problems += p3
+    plans: list[PricingPlan] = []
+    if "system_pricing_plans" in urls:
+        plans = parse_pricing_plans(_json(read, urls["system_pricing_plans"]), urls["system_pricing_plans"])
     unknown = set(status) - set(stations)
     if unknown:
         problems["status_for_unknown_station"] += len(unknown)
@@ -320,6 +406,7 @@ def load_system(
         status=status,
         problems=dict(problems),
         free_bikes=tuple(free),
+        pricing_plans=tuple(plans),
     )
 
 

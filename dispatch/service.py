@@ -40,7 +40,16 @@ from dispatch.booking import (
     hhmm,
     next_status,
 )
-from dispatch.domain import Company, Place, ReferenceData, Rider, Vehicle, VehicleKind
+from dispatch.domain import (
+    Company,
+    Consent,
+    MobilityNeeds,
+    Place,
+    ReferenceData,
+    Rider,
+    Vehicle,
+    VehicleKind,
+)
 from dispatch.live import LiveStore, VehiclePosition
 from dispatch.persistence.repository import Principal, RecurringRule, Repository, Tx
 from fares import Concession, FareError, FareInputs, Tariff, VehicleClass
@@ -66,6 +75,7 @@ log = logging.getLogger("noriai.dispatch")
 TOKYO = ZoneInfo("Asia/Tokyo")
 WEEKDAYS_JA = "月火水木金土日"
 SYSTEM = Principal("system", "scheduler")
+GUEST = Principal("public", "trip-planner")
 
 
 # --- errors the web layer maps to HTTP --------------------------------------------------------------
@@ -126,6 +136,24 @@ class QuoteRequest:
     companions: int = 0  # people travelling with the rider, beyond a registered carer
     return_of: str | None = None
     recurring_rule_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GuestBookingRequest:
+    """A trip booked by the rider from the trip planner (no operator, no prior registration)."""
+
+    name: str
+    phone: str
+    origin: LatLon
+    destination: LatLon
+    service_date: date
+    time: TimeRequest
+    seats: int = 1
+    wheelchair: bool = False
+    consent_data_reuse: bool = False
+    origin_label: str = ""
+    destination_label: str = ""
+    vehicle_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -459,7 +487,95 @@ class DispatchService:
         )
         return b
 
-    def _fill_options(self, b: Booking, rider: Rider) -> Booking:
+    def preview(
+        self, origin: LatLon, destination: LatLon, d: date, time: TimeRequest, *, seats: int = 1
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Options for a trip by nobody in particular (the trip planner's taxi leg): the same insertion
+        and fixed fare as ``quote``, nothing stored. Returns (options, None) or ([], reason)."""
+        if PointMatrix._key(origin) == PointMatrix._key(destination):
+            return [], "same_place: origin and destination are the same / 出発地と目的地が同じです"
+        today = self.now().date()
+        if d < today or d > today + timedelta(days=60):
+            return [], "bad_date: outside today .. 60 days ahead / 予約できる日ではありません"
+        now = self.now().astimezone(UTC)
+        b = Booking(
+            booking_id="PREVIEW",
+            rider_id="",
+            service_date=d,
+            status=BookingStatus.QUOTED.value,
+            created_at=now,
+            updated_at=now,
+            origin_label="",
+            origin_lat=origin.lat,
+            origin_lon=origin.lon,
+            dest_label="",
+            dest_lat=destination.lat,
+            dest_lon=destination.lon,
+            time_mode=time.mode.value,
+            time_s=time.time_s,
+            seats=max(1, seats),
+        )
+        b = self._fill_options(b, None)
+        if b.state is BookingStatus.REJECTED:
+            return [], b.reason
+        return json.loads(b.options_json), None
+
+    def book_guest(self, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
+        """A booking made by the rider themself from the trip planner: the rider is found by phone
+        number or registered (name, phone, pickup point as home, consent as given), then quoted and
+        confirmed in one step. A retry with the same idempotency key returns the same booking."""
+        name = g.name.strip()
+        digits = "".join(ch for ch in g.phone if ch.isdigit())
+        if not 1 <= len(name) <= 60:
+            raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
+        if not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+            raise Invalid(
+                "phone must be a Japanese number of 10 or 11 digits", "電話番号（10〜11桁）を入力してください"
+            )
+        if idempotency_key:
+            with self.repo.read() as tx:
+                seen = tx.booking_by_idempotency_key(idempotency_key)
+            if seen is not None:
+                return seen
+        with self.repo.write() as tx:
+            rider = tx.rider_by_phone(digits)
+            if rider is None:
+                phone = f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+                rider = Rider(
+                    rider_id=_new_id("G"),
+                    name=name,
+                    kana="",
+                    phone=phone,
+                    home=g.origin,
+                    district="",
+                    birth_year=0,
+                    needs=MobilityNeeds(wheelchair=g.wheelchair),
+                    disability_certificate=False,
+                    welfare_bus_pass=False,
+                    consent=Consent(data_reuse=g.consent_data_reuse),
+                )
+                tx.add_rider(rider)
+                log.info("guest rider %s registered from the trip planner", rider.rider_id)
+        b = self.quote(
+            GUEST,
+            QuoteRequest(
+                rider.rider_id,
+                Endpoint("point", point=g.origin, label=g.origin_label),
+                Endpoint("point", point=g.destination, label=g.destination_label),
+                g.service_date,
+                g.time,
+                companions=max(0, g.seats - 1),
+            ),
+        )
+        if b.state is BookingStatus.REJECTED:
+            return b
+        options = json.loads(b.options_json)
+        pick = 0
+        if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
+            pick = next((i for i, o in enumerate(options) if o["vehicle_id"] == g.vehicle_id), 0)
+        return self.confirm(GUEST, b.booking_id, pick, idempotency_key)
+
+    def _fill_options(self, b: Booking, rider: Rider | None) -> Booking:
         p = self.policy
         d = b.service_date
         direct = self.travel.leg(b.origin, b.destination)
@@ -505,7 +621,7 @@ class DispatchService:
             ja = "その時間帯は空き車両がありません" if reason is None else "条件に合う車両がありません"
             return replace(b, status=BookingStatus.REJECTED.value, reason=f"{text} / {ja}")
         options = []
-        concession = Concession.DISABILITY if rider.disability_certificate else None
+        concession = Concession.DISABILITY if rider is not None and rider.disability_certificate else None
         zone = zone_for(b.origin, self.zones)
         for o in opts:
             veh = self.vehicles[o.vehicle_id]

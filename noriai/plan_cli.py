@@ -16,6 +16,7 @@ from geo import LatLon
 from gtfs.loader import default_feed_id, load_feed
 from gtfs.tables import FeedError
 from planner.journey import Place, PlanError, Planner
+from planner.realtime import delays_for
 
 
 class PlanCliError(ValueError):
@@ -70,13 +71,7 @@ def run_plan(
                 report = writer.apply_bytes(f.feed_id, data)
                 if not report.ok:
                     raise PlanCliError(f"{rt}: {report.error}")
-        snap = writer.snapshot
-        for f in feeds:
-            for (t, day), pred in snap.predictions.get(f.feed_id, {}).items():
-                if day == when.date():
-                    delays[f.trip_ids[t]] = (
-                        None if pred.canceled else (pred.arrival_delay_s, pred.departure_delay_s)
-                    )
+        delays = delays_for(feeds, writer.snapshot, when.date())
     if gbfs:
         warn("bike-share legs are not built into the planner yet (issue 7); --gbfs is ignored")
     try:

@@ -40,3 +40,11 @@ class Settings(BaseSettings):
     reoptimise_time_limit_s: float = Field(
         default=5.0, description="solver time per scheduled re-optimisation"
     )
+    gbfs_url: str | None = Field(
+        default=None,
+        description="gbfs.json URL of the city's bike share (polled per its ttl); unset = demo bike share",
+    )
+    max_walk_m: float = Field(default=800.0, description="trip planner: longest walk to or from a stop")
+    booking_phone: str = Field(
+        default="083-000-1000", description="shared-taxi booking centre phone, published in GTFS-Flex"
+    )

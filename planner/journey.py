@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -45,9 +46,17 @@ class JourneyLeg:
     arrival: datetime
     trip_id: str | None = None
     route: str | None = None
+    route_id: str | None = None
+    # mode-specific facts: realtime delay of a bus, bikes at a station and how old that is, a taxi's
+    # pickup window and fixed fare, names in other languages
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def duration_s(self) -> int:
+        return int((self.arrival - self.departure).total_seconds())
 
     def to_dict(self) -> dict[str, object]:
-        return {
+        out: dict[str, object] = {
             "mode": self.mode,
             "from": {"stop_id": self.from_stop, "name": self.from_name},
             "to": {"stop_id": self.to_stop, "name": self.to_name},
@@ -56,6 +65,9 @@ class JourneyLeg:
             "trip_id": self.trip_id,
             "route": self.route,
         }
+        if self.details:
+            out["details"] = self.details
+        return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,6 +126,7 @@ class Planner:
         self.tz = ZoneInfo(tz)
         self.day = service_date.date()
         self.max_walk_m = max_walk_m
+        self.delays = delays or {}
         self.tt = build_timetable(self.feeds, self.day, max_walk_m=max_walk_m, delays=delays)
         self.raptor = Raptor(self.tt)
         self.names = {sid: f.stops[sid].name for f in self.feeds for sid in f.stops}
@@ -137,17 +150,98 @@ class Planner:
         *,
         min_transfer_s: int = 0,
         max_rounds: int = 6,
+        access: Mapping[str, int] | None = None,
+        egress: Mapping[str, int] | None = None,
+        access_mode: str = "walk",
+        egress_mode: str = "walk",
     ) -> list[Journey]:
-        t0 = int((depart.astimezone(self.tz) - self.midnight).total_seconds())
-        sources = self._endpoints(origin, t0)
-        targets = self._endpoints(destination, None)
+        """Pareto-optimal journeys leaving at ``depart``. ``access``/``egress`` (stop_id -> seconds)
+        replace walking at the coordinate ends, e.g. an estimated taxi ride to a station."""
+        t0 = self.seconds(depart)
+        if access is not None:
+            sources = {resolve_stop(self.tt, self.feeds, k): t0 + v for k, v in access.items()}
+        else:
+            sources = self._endpoints(origin, t0)
+        if egress is not None:
+            targets = {resolve_stop(self.tt, self.feeds, k): v for k, v in egress.items()}
+        else:
+            targets = self._endpoints(destination, None)
         walking = self.max_walk_m > 0
         its = self.raptor.query(
             sources, targets, max_rounds=max_rounds, min_transfer_s=min_transfer_s, walking=walking
         )
-        out = [self._journey(it, origin, destination, sources, targets, t0) for it in its]
+        out = [
+            self._journey(it, origin, destination, sources, targets, t0, access_mode, egress_mode)
+            for it in its
+        ]
         out.sort(key=lambda j: (j.arrival, j.transfers))
         return out
+
+    def seconds(self, at: datetime) -> int:
+        """``at`` as seconds after the planner's service-day midnight."""
+        return int((at.astimezone(self.tz) - self.midnight).total_seconds())
+
+    def departures(
+        self, origin: Place, destination: Place, start: datetime, window_s: int, *, limit: int = 3, **kw: Any
+    ) -> list[Journey]:
+        """Range query: the journeys leaving within ``window_s`` after ``start``, one search per next
+        departure (each search starts just after the previous best journey left). Journeys that
+        another leaves later and arrives no later with no more transfers are dropped."""
+        end = start + timedelta(seconds=window_s)
+        found: dict[tuple[str | None, ...], Journey] = {}
+        t = start
+        for _ in range(limit * 3):
+            js = [j for j in self.plan(origin, destination, t, **kw) if j.departure <= end]
+            rides = [j for j in js if any(leg.trip_id for leg in j.legs)]
+            if not rides:
+                break
+            for j in rides:
+                found.setdefault(tuple(leg.trip_id for leg in j.legs), j)
+            first = min(rides, key=lambda j: (j.arrival, j.transfers))
+            if len({j.arrival for j in found.values()}) >= limit:
+                break
+            t = max(t, first.departure) + timedelta(seconds=60)
+        keep = [
+            j
+            for j in found.values()
+            if not any(
+                o is not j
+                and o.departure >= j.departure
+                and o.arrival <= j.arrival
+                and o.transfers <= j.transfers
+                and (o.departure, o.arrival, o.transfers) != (j.departure, j.arrival, j.transfers)
+                for o in found.values()
+            )
+        ]
+        keep.sort(key=lambda j: (j.arrival, j.transfers))
+        return keep[: limit * 2]
+
+    def arrive_by(
+        self, origin: Place, destination: Place, deadline: datetime, *, window_s: int = 3 * 3600, **kw: Any
+    ) -> list[Journey]:
+        """The journeys that leave as late as possible and still arrive by ``deadline``.
+
+        Earliest arrival never decreases with a later departure, so a binary search over departure
+        times (to the minute) finds the latest start that makes it; the Pareto set at that start,
+        less journeys arriving too late, is the answer."""
+        lo = max(self.midnight, deadline - timedelta(seconds=window_s))
+        hi = deadline
+
+        def ok(t: datetime) -> list[Journey]:
+            return [j for j in self.plan(origin, destination, t, **kw) if j.arrival <= deadline]
+
+        best = ok(lo)
+        if not best:
+            return []
+        lo_m, hi_m = 0, int((hi - lo).total_seconds()) // 60
+        while lo_m < hi_m:
+            mid = (lo_m + hi_m + 1) // 2
+            got = ok(lo + timedelta(minutes=mid))
+            if got:
+                lo_m, best = mid, got
+            else:
+                hi_m = mid - 1
+        return best
 
     def _at(self, secs: int) -> datetime:
         return self.midnight + timedelta(seconds=secs)
@@ -160,6 +254,8 @@ class Planner:
         sources: Mapping[int, int],
         targets: Mapping[int, int],
         t0: int,
+        access_mode: str = "walk",
+        egress_mode: str = "walk",
     ) -> Journey:
         tt = self.tt
         legs: list[JourneyLeg] = []
@@ -181,7 +277,7 @@ class Planner:
         if origin.point is not None and access > 0:
             legs.append(
                 JourneyLeg(
-                    "walk",
+                    access_mode,
                     "出発地 / origin",
                     self.names[tt.stop_ids[it.source_stop]],
                     None,
@@ -212,6 +308,11 @@ class Planner:
                 dep = self.raptor.dep_rows[leg.pattern][leg.trip_row][leg.board_pos]
                 arr = self.raptor.arr_rows[leg.pattern][leg.trip_row][leg.alight_pos]
                 mode = "rail" if tt.route_types.get(p.route_id, 3) in RAIL_TYPES else "bus"
+                trip_id = p.trip_ids[leg.trip_row]
+                live = self.delays.get(trip_id)
+                details: dict[str, Any] = {"realtime": trip_id in self.delays}
+                if live is not None:
+                    details["delay_s"] = int(live[1][leg.board_pos])
                 legs.append(
                     JourneyLeg(
                         mode,
@@ -221,8 +322,10 @@ class Planner:
                         b,
                         self._at(dep),
                         self._at(arr),
-                        p.trip_ids[leg.trip_row],
+                        trip_id,
                         tt.route_names.get(p.route_id, p.route_id),
+                        p.route_id,
+                        details,
                     )
                 )
                 clock = arr
@@ -231,7 +334,7 @@ class Planner:
             s = tt.stop_ids[it.target_stop]
             legs.append(
                 JourneyLeg(
-                    "walk",
+                    egress_mode,
                     self.names[s],
                     "目的地 / destination",
                     s,

@@ -85,24 +85,7 @@ def store_reference_data(engine: Engine, data: ReferenceData) -> bool:
                     )
                 )
         for r in data.riders:
-            s.add(
-                RiderRow(
-                    rider_id=r.rider_id,
-                    name=r.name,
-                    kana=r.kana,
-                    phone=r.phone,
-                    home_lat=r.home.lat,
-                    home_lon=r.home.lon,
-                    district=r.district,
-                    birth_year=r.birth_year,
-                    wheelchair=r.needs.wheelchair,
-                    walker=r.needs.walker,
-                    companion=r.needs.companion,
-                    disability_certificate=r.disability_certificate,
-                    welfare_bus_pass=r.welfare_bus_pass,
-                    consent_data_reuse=r.consent.data_reuse,
-                )
-            )
+            s.add(rider_to_row(r))
         for z in data.zones:
             s.add(
                 ZoneRow(
@@ -116,6 +99,25 @@ def store_reference_data(engine: Engine, data: ReferenceData) -> bool:
             )
         s.commit()
     return True
+
+
+def rider_to_row(r: Rider) -> RiderRow:
+    return RiderRow(
+        rider_id=r.rider_id,
+        name=r.name,
+        kana=r.kana,
+        phone=r.phone,
+        home_lat=r.home.lat,
+        home_lon=r.home.lon,
+        district=r.district,
+        birth_year=r.birth_year,
+        wheelchair=r.needs.wheelchair,
+        walker=r.needs.walker,
+        companion=r.needs.companion,
+        disability_certificate=r.disability_certificate,
+        welfare_bus_pass=r.welfare_bus_pass,
+        consent_data_reuse=r.consent.data_reuse,
+    )
 
 
 def rider_from_row(r: RiderRow) -> Rider:

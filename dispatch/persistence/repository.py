@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 
 from dispatch.booking import AuditEntry, Booking, VehiclePlan
 from dispatch.domain import Rider
-from dispatch.persistence.reference import rider_from_row
+from dispatch.persistence.reference import rider_from_row, rider_to_row
 from dispatch.persistence.tables import (
     ApiKeyRow,
     BookingEventRow,
@@ -48,13 +48,13 @@ def key_digest(key: str) -> str:
 class Principal:
     """Who is calling: an operator, or a taxi company (which sees only its own data)."""
 
-    role: str  # operator | company
+    role: str  # operator | company | system | public (a rider booking from the trip planner)
     label: str
     company_id: str | None = None
 
     @property
     def actor(self) -> str:
-        return f"company:{self.company_id}" if self.role == "company" else f"operator:{self.label}"
+        return f"company:{self.company_id}" if self.role == "company" else f"{self.role}:{self.label}"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -101,6 +101,18 @@ class Tx:
             rows = self.s.exec(select(RiderRow)).all()
             out = [rider_from_row(r) for r in rows if digits in r.phone.replace("-", "")][:limit]
         return out
+
+    def rider_by_phone(self, phone: str) -> Rider | None:
+        """The rider registered with exactly this phone number (hyphens ignored), if any."""
+        digits = "".join(ch for ch in phone if ch.isdigit())
+        for r in self.s.exec(select(RiderRow).where(col(RiderRow.phone).contains(digits[-4:]))).all():
+            if r.phone.replace("-", "") == digits:
+                return rider_from_row(r)
+        return None
+
+    def add_rider(self, rider: Rider) -> None:
+        self.s.add(rider_to_row(rider))
+        self.s.flush()
 
     # --- bookings ----------------------------------------------------------------------------------
     def booking(self, booking_id: str, *, lock: bool = False) -> Booking | None:

@@ -31,6 +31,7 @@ from geo import LatLon, ServiceZone
 DATA_DIR = Path(__file__).resolve().parent / "data"
 GTFS_DIR = DATA_DIR / "gtfs"
 TARIFF_PATH = DATA_DIR / "tariff.toml"
+GBFS_DIR = DATA_DIR / "gbfs"
 
 
 class DemoDataError(ValueError):

@@ -17,6 +17,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 
+from bikeshare import BikeShareSystem, load_system
+from bus_location import RealtimeWriter
 from dispatch.domain import PlaceKind, ReferenceData
 from dispatch.live import LiveStore, make_live_store
 from dispatch.notify import make_notifier
@@ -32,11 +34,15 @@ from dispatch.persistence.repository import Principal, Repository
 from dispatch.service import DispatchService
 from fares import load_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
-from noriai.demo import TARIFF_PATH
+from gtfs.loader import Feed
+from noriai.demo import GBFS_DIR, TARIFF_PATH
 from noriai.settings import Settings
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
+from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
+from planner.taxi import DispatchTaxiQuoter
+from planner.trip import TripPlanner, feed_fare_table
 
 log = logging.getLogger("noriai.web")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -59,7 +65,7 @@ SECTIONS: list[dict[str, Any]] = [
         "href": "/plan",
         "ja": "乗換案内（バス・シェアサイクル・乗合タクシー）",
         "en": "Trip planner (bus, bike share, shared taxi)",
-        "ready": False,
+        "ready": True,
     },
     {
         "href": "/bus",
@@ -181,7 +187,6 @@ def create_app(
         return {"type": "FeatureCollection", "features": feats}
 
     if demo is not None:
-        from bus_location import RealtimeWriter
         from gtfs.loader import load_feed
         from noriai.demo import GTFS_DIR
         from noriai.web.transit import transit_router
@@ -190,6 +195,7 @@ def create_app(
         writer = RealtimeWriter({"demo": feed})
         app.state.realtime = writer
         app.include_router(transit_router(feed, writer))
+        app.include_router(plan_router(service, _trip_planner(settings, service, feed, writer, clock, app)))
         urls = [u.strip() for u in settings.gtfs_rt_urls.split(",") if u.strip()]
         if urls:
             from bus_location import Fetcher
@@ -208,10 +214,42 @@ def create_app(
             app.state.realtime_poller = poller
             app.router.add_event_handler("startup", lambda: poller.start(interval_s=15))
             app.router.add_event_handler("shutdown", poller.stop)
+    else:
+        _add_coming_page(app, next(s for s in SECTIONS if s["href"] == "/plan"))
     for section in SECTIONS:
         if not section["ready"]:
             _add_coming_page(app, section)
     return app
+
+
+def _trip_planner(
+    settings: Settings,
+    service: DispatchService,
+    feed: Feed,
+    writer: RealtimeWriter,
+    clock: Callable[[], datetime] | None,
+    app: FastAPI,
+) -> TripPlanner:
+    """The trip planner over the city's timetable, realtime, bike share and the dispatch service."""
+    bikes: Callable[[], BikeShareSystem | None]
+    if settings.gbfs_url:
+        polled = PolledBikeShare(settings.gbfs_url)
+        app.router.add_event_handler("startup", polled.start)
+        app.router.add_event_handler("shutdown", polled.stop)
+        bikes = polled
+    else:
+        bikes = DemoBikeShare(load_system(GBFS_DIR), service.now)
+    table = feed_fare_table(feed)
+    return TripPlanner(
+        [feed],
+        fare_tables={feed.feed_id: table} if table else {},
+        tariff=service.tariff,
+        bikes=bikes,
+        taxi=DispatchTaxiQuoter(service),
+        realtime=RealtimeDelays([feed], writer),
+        max_walk_m=settings.max_walk_m,
+        clock=service.now,
+    )
 
 
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:

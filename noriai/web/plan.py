@@ -1,0 +1,278 @@
+"""Trip planner page and API: thin routes over ``planner.trip.TripPlanner``, and booking the taxi leg.
+
+(No ``from __future__ import annotations``: FastAPI reads the body model's annotations at runtime.)
+"""
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.templating import Jinja2Templates
+from pydantic import BaseModel, ConfigDict, Field
+
+from bikeshare import BikeShareSystem, GbfsPoller
+from bus_location import RealtimeWriter
+from dispatch.booking import BookingStatus, TimeMode, TimeRequest, parse_hhmm
+from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
+from geo import LatLon
+from gtfs.loader import Feed
+from planner.realtime import delays_for
+from planner.timetable import Delays
+from planner.trip import MODES, TripError, TripPlanner, TripRequest
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+MAX_DAYS_AHEAD = 60
+
+
+class RealtimeDelays:
+    """Per-trip delays for a day from the realtime writer's current snapshot, computed once per
+    snapshot (the snapshot is replaced, never changed, so its identity is its version)."""
+
+    def __init__(self, feeds: list[Feed], writer: RealtimeWriter) -> None:
+        self.feeds, self.writer = feeds, writer
+        self._cache: tuple[object, date, Delays] | None = None
+
+    def __call__(self, day: date) -> tuple[object, Delays | None]:
+        snap = self.writer.snapshot
+        c = self._cache
+        if c is None or c[0] is not snap or c[1] != day:
+            c = (snap, day, delays_for(self.feeds, snap, day))
+            self._cache = c
+        return (id(c[0]), c[2] or None)
+
+
+class DemoBikeShare:
+    """The demo GBFS files as a live feed: the station status is republished every ``ttl`` seconds with
+    the current time, as a real system's feed would be (the numbers of bikes stay the demo's)."""
+
+    def __init__(self, system: BikeShareSystem, clock: Callable[[], datetime]) -> None:
+        self.system, self.clock = system, clock
+        self._stamped: tuple[int, BikeShareSystem] | None = None
+
+    def __call__(self) -> BikeShareSystem:
+        now = int(self.clock().timestamp())
+        if self._stamped is None or now - self._stamped[0] >= self.system.ttl_s:
+            status = {k: replace(v, last_reported_unix=now) for k, v in self.system.status.items()}
+            self._stamped = (now, replace(self.system, status=status, last_updated_unix=now))
+        return self._stamped[1]
+
+
+class PolledBikeShare:
+    """A real GBFS feed, polled on a daemon thread no more often than its ttl (requests never wait)."""
+
+    def __init__(self, url: str) -> None:
+        self.poller = GbfsPoller(url)
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="gbfs-poller", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.poller.poll()
+            self._stop.wait(1.0)
+
+    def __call__(self) -> BikeShareSystem | None:
+        return self.poller.system
+
+
+class GuestBookingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field(min_length=10, max_length=20)
+    from_: str = Field(alias="from", description="lat,lon of the pickup")
+    to: str = Field(description="lat,lon of the drop-off")
+    date: date
+    time_s: int = Field(ge=0, lt=2 * 86_400)
+    arrive_by: bool = False
+    seats: int = Field(default=1, ge=1, le=8)
+    wheelchair: bool = False
+    consent_data_reuse: bool = False
+    vehicle_id: str | None = None
+    from_label: str = Field(default="", max_length=100)
+    to_label: str = Field(default="", max_length=100)
+
+
+def plan_router(svc: DispatchService, planner: TripPlanner) -> APIRouter:
+    r = APIRouter()
+
+    def place(text: str, which: str) -> tuple[LatLon, str, str]:
+        """A place id from the list, or "lat,lon" (a map click). Returns (point, name ja, name en)."""
+        p = svc.places.get(text.strip())
+        if p is not None:
+            return p.point, p.name, p.name_en
+        try:
+            pt = LatLon.parse(text)
+        except ValueError:
+            raise Invalid(
+                f"unknown {which} {text!r}: give a place_id from /api/v1/places or lat,lon",
+                f"{'出発地' if which == 'origin' else '目的地'}「{text}」が見つかりません",
+                code="unknown_place",
+            ) from None
+        label = f"{pt.lat:.5f},{pt.lon:.5f}"
+        return pt, label, label
+
+    @r.get("/api/v1/plan", tags=["planner"])
+    def plan(
+        from_: Annotated[str, Query(alias="from", description="place_id or lat,lon")],
+        to: Annotated[str, Query(description="place_id or lat,lon")],
+        date_: Annotated[date | None, Query(alias="date", description="service day; default today")] = None,
+        time_: Annotated[
+            str | None, Query(alias="time", description="HH:MM (GTFS style); default now")
+        ] = None,
+        arrive_by: bool = False,
+        welfare_pass: Annotated[bool, Query(description="the rider has the elderly ¥100 bus pass")] = False,
+        modes: Annotated[str, Query(description="comma-separated: transit,walk,bike,taxi")] = ",".join(
+            sorted(MODES)
+        ),
+        seats: Annotated[int, Query(ge=1, le=8)] = 1,
+        window_min: Annotated[int, Query(ge=0, le=240, description="depart-at: departures within")] = 60,
+        lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
+    ) -> dict[str, Any]:
+        o, o_ja, o_en = place(from_, "origin")
+        d, d_ja, d_en = place(to, "destination")
+        now = svc.now()
+        day = date_ or now.date()
+        if time_ is None:
+            t = svc.service_seconds(day, now)
+        else:
+            try:
+                t = parse_hhmm(time_)
+            except ValueError:
+                raise Invalid(
+                    f"time must be HH:MM, got {time_!r}", "時刻は「時:分」で入力してください", code="bad_time"
+                ) from None
+        when = datetime(day.year, day.month, day.day, tzinfo=TOKYO) + timedelta(seconds=t)
+        if when < now - timedelta(minutes=1):
+            raise Invalid(
+                f"{when:%Y-%m-%d %H:%M} has already passed",
+                f"{when:%m月%d日 %H:%M} は過ぎています",
+                code="time_passed",
+            )
+        if day > now.date() + timedelta(days=MAX_DAYS_AHEAD):
+            raise Invalid(
+                f"plans are made up to {MAX_DAYS_AHEAD} days ahead",
+                f"{MAX_DAYS_AHEAD}日先までの経路を検索できます",
+                code="too_far_ahead",
+            )
+        wanted = frozenset(m.strip() for m in modes.split(",") if m.strip())
+        if not wanted or not wanted <= MODES:
+            raise Invalid(
+                f"modes must be some of {','.join(sorted(MODES))}",
+                "交通手段の指定が不正です",
+                code="bad_modes",
+            )
+        en = lang == "en"
+        try:
+            result = planner.plan(
+                TripRequest(
+                    o,
+                    d,
+                    when,
+                    arrive_by=arrive_by,
+                    origin_name=o_en if en else o_ja,
+                    destination_name=d_en if en else d_ja,
+                    welfare_pass=welfare_pass,
+                    seats=seats,
+                    modes=wanted,
+                    window_s=window_min * 60,
+                    lang=lang,
+                )
+            )
+        except TripError as exc:
+            raise Invalid(str(exc), str(exc), code="bad_trip") from None
+        body = result.to_dict()
+        body["query"] = {
+            "from": {"name": o_ja, "name_en": o_en, "lat": o.lat, "lon": o.lon},
+            "to": {"name": d_ja, "name_en": d_en, "lat": d.lat, "lon": d.lon},
+            "when": when.isoformat(),
+            "arrive_by": arrive_by,
+            "welfare_pass": welfare_pass,
+        }
+        return body
+
+    @r.post("/api/v1/plan/taxi-bookings", tags=["planner"], status_code=201)
+    def book_taxi(
+        body: GuestBookingIn,
+        idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
+    ) -> JSONResponse:
+        try:
+            a, b = LatLon.parse(body.from_), LatLon.parse(body.to)
+        except ValueError as exc:
+            raise Invalid(str(exc), "地点の指定が不正です", code="bad_point") from None
+        mode = TimeMode.ARRIVE_BY if body.arrive_by else TimeMode.PICKUP_AFTER
+        booking = svc.book_guest(
+            GuestBookingRequest(
+                name=body.name,
+                phone=body.phone,
+                origin=a,
+                destination=b,
+                service_date=body.date,
+                time=TimeRequest(mode, body.time_s),
+                seats=body.seats,
+                wheelchair=body.wheelchair,
+                consent_data_reuse=body.consent_data_reuse,
+                origin_label=body.from_label,
+                destination_label=body.to_label,
+                vehicle_id=body.vehicle_id,
+            ),
+            idempotency_key,
+        )
+        if booking.state is BookingStatus.REJECTED:
+            return JSONResponse(
+                {
+                    "error": "no_vehicle",
+                    "message": booking.reason,
+                    "message_ja": booking.reason,
+                    "booking_id": booking.booking_id,
+                },
+                status_code=409,
+            )
+        return JSONResponse(
+            {
+                "booking_id": booking.booking_id,
+                "status": booking.status,
+                "fare_yen": booking.fare_yen,
+                "pickup_from_s": booking.promised_pickup_from_s,
+                "pickup_to_s": booking.promised_pickup_to_s,
+                "planned_dropoff_s": booking.planned_dropoff_s,
+                "read_back": svc.read_back(booking),
+            },
+            status_code=201,
+        )
+
+    @r.get("/plan", response_class=HTMLResponse, include_in_schema=False)
+    def plan_page(request: Request) -> HTMLResponse:
+        now = svc.now()
+        places = [
+            {
+                "place_id": p.place_id,
+                "name": p.name,
+                "name_en": p.name_en,
+                "kind": p.kind.value,
+                "lat": p.point.lat,
+                "lon": p.point.lon,
+            }
+            for p in sorted(svc.places.values(), key=lambda p: (p.kind.value, p.kana))
+        ]
+        return TEMPLATES.TemplateResponse(
+            request,
+            "plan.html",
+            {
+                "places": places,
+                "today": now.date().isoformat(),
+                "now": f"{now:%H:%M}",
+                "generated_unix": int(time.time()),
+            },
+        )
+
+    return r
