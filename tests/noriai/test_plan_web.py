@@ -1,0 +1,195 @@
+"""The trip planner over HTTP (real server on real SQLite) and in real headless Chromium: the tourist's
+search from Shin-Yamaguchi Station to Yuda Onsen shows bus, bike-share and taxi options with fares, in
+Japanese and English, and the taxi can be booked from the result."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import date, datetime
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, expect
+
+from dispatch.service import TOKYO
+from noriai.demo import reference_data
+from noriai.settings import Settings
+from noriai.web import create_app
+from tests.dispatch.helpers import Clock
+from tests.servers import serve_in_thread
+
+DAY = date(2026, 11, 24)
+CLOCK = Clock(datetime(2026, 11, 24, 7, 30, tzinfo=TOKYO))
+OP = {"X-API-Key": "demo-operator"}
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    db: Path = tmp_path_factory.mktemp("plan") / "n.db"
+    app = create_app(
+        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=CLOCK
+    )
+    with serve_in_thread(app) as url:
+        yield url
+
+
+def get_plan(url: str, **params: str) -> httpx.Response:
+    q = {"from": "shin-yamaguchi-sta", "to": "yuda-onsen", "date": DAY.isoformat(), "time": "09:00", **params}
+    return httpx.get(url + "/api/v1/plan", params=q, timeout=30)
+
+
+def test_plan_api_answers_with_every_mode_and_fares(app_url: str) -> None:
+    r = get_plan(app_url)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    kinds = {o["kind"] for o in body["options"]}
+    assert {"transit", "bike", "taxi"} <= kinds
+    for o in body["options"]:
+        assert isinstance(o["fare_yen"], int) and o["fare_yen"] > 0
+        assert o["legs"] and o["departure"] <= o["arrival"]
+    assert body["live"]["bikeshare"]["status_age_s"] <= body["live"]["bikeshare"]["ttl_s"]
+    assert body["query"]["from"]["name"] == "新山口駅"
+    en = get_plan(app_url, lang="en").json()
+    assert en["query"]["to"]["name_en"] == "Yuda Onsen"
+    bike = next(o for o in en["options"] if o["kind"] == "bike")
+    assert any(leg["from"]["name"] == "Shin-Yamaguchi Station (north exit)" for leg in bike["legs"])
+
+
+@pytest.mark.parametrize(
+    ("params", "status", "code"),
+    [
+        ({"from": "atlantis"}, 422, "unknown_place"),
+        ({"to": "99,999"}, 422, "unknown_place"),
+        ({"time": "25:99"}, 422, "bad_time"),
+        ({"time": "06:00"}, 422, "time_passed"),  # the server's clock says 07:30 on that day
+        ({"date": "2027-06-01"}, 422, "too_far_ahead"),
+        ({"modes": "teleport"}, 422, "bad_modes"),
+        ({"to": "shin-yamaguchi-sta"}, 422, "bad_trip"),
+    ],
+)
+def test_bad_queries_get_a_clear_error(app_url: str, params: dict[str, str], status: int, code: str) -> None:
+    r = get_plan(app_url, **params)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["error"] == code and body["message"] and body["message_ja"]
+
+
+def test_unreachable_pair_is_an_empty_answer_with_a_reason(app_url: str) -> None:
+    r = get_plan(app_url, to="35.681,139.767", modes="transit,walk,bike")  # Tokyo Station
+    assert r.status_code == 200
+    body = r.json()
+    assert body["options"] == []
+    assert any("no way found" in n for n in body["notices"])
+
+
+def test_guest_books_the_taxi_leg_once_per_key_and_the_operator_sees_it(app_url: str) -> None:
+    taxi = next(o for o in get_plan(app_url).json()["options"] if o["kind"] == "taxi")
+    b = taxi["booking"]
+    body = {
+        "name": "観光 花子",
+        "phone": "090-1234-5678",
+        "from": b["from"],
+        "to": b["to"],
+        "date": b["date"],
+        "time_s": b["time_s"],
+        "vehicle_id": b["vehicle_id"],
+        "from_label": "新山口駅",
+        "to_label": "湯田温泉",
+    }
+    key = str(uuid.uuid4())
+    r1 = httpx.post(app_url + "/api/v1/plan/taxi-bookings", json=body, headers={"Idempotency-Key": key})
+    assert r1.status_code == 201, r1.text
+    got = r1.json()
+    assert got["status"] == "scheduled" and got["fare_yen"] == taxi["fare_yen"]
+    assert "湯田温泉" in got["read_back"]["ja"]
+    r2 = httpx.post(app_url + "/api/v1/plan/taxi-bookings", json=body, headers={"Idempotency-Key": key})
+    assert r2.status_code == 201 and r2.json()["booking_id"] == got["booking_id"]
+    seen = httpx.get(f"{app_url}/api/v1/bookings/{got['booking_id']}", headers=OP)
+    assert seen.status_code == 200 and seen.json()["status"] == "scheduled"
+    same_day = httpx.get(app_url + "/api/v1/bookings", params={"date": DAY.isoformat()}, headers=OP).json()
+    assert [x["booking_id"] for x in same_day].count(got["booking_id"]) == 1
+    # the same phone number books again as the same rider, not a second registration
+    again = httpx.post(
+        app_url + "/api/v1/plan/taxi-bookings", json={**body, "time_s": b["time_s"] + 3600}
+    ).json()
+    assert again["booking_id"] != got["booking_id"]
+    riders = {
+        httpx.get(f"{app_url}/api/v1/bookings/{x}", headers=OP).json()["rider_id"]
+        for x in (got["booking_id"], again["booking_id"])
+    }
+    assert len(riders) == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"phone": "12345"}, 422),
+        ({"name": ""}, 422),
+        ({"from": "north pole"}, 422),
+        ({"time_s": 3 * 3600}, 409),  # 3:00: no vehicle is on shift
+        ({"surprise": 1}, 422),
+    ],
+)
+def test_bad_taxi_bookings_are_refused_and_change_nothing(
+    app_url: str, change: dict[str, object], status: int
+) -> None:
+    before = httpx.get(app_url + "/api/v1/bookings", params={"date": DAY.isoformat()}, headers=OP).json()
+    body = {
+        "name": "観光 太郎",
+        "phone": "090-8765-4321",
+        "from": "34.094214,131.396201",
+        "to": "34.164911,131.457550",
+        "date": DAY.isoformat(),
+        "time_s": 10 * 3600,
+        **change,
+    }
+    r = httpx.post(app_url + "/api/v1/plan/taxi-bookings", json=body)
+    assert r.status_code == status, r.text
+    after = httpx.get(app_url + "/api/v1/bookings", params={"date": DAY.isoformat()}, headers=OP).json()
+    scheduled = [x["booking_id"] for x in after if x["status"] == "scheduled"]
+    assert scheduled == [x["booking_id"] for x in before if x["status"] == "scheduled"]
+
+
+@pytest.mark.browser
+def test_tourist_page_shows_bus_bike_and_taxi_and_books_the_taxi(app_url: str, browser: Browser) -> None:
+    page = browser.new_context(locale="ja-JP").new_page()
+    page.goto(app_url + "/plan")
+    page.select_option("#from", "shin-yamaguchi-sta")
+    page.select_option("#to", "yuda-onsen")
+    page.fill("#date", DAY.isoformat())
+    page.fill("#time", "09:00")
+    page.click("#go")
+    for kind in ("transit", "bike", "taxi"):
+        card = page.locator(f".opt[data-kind='{kind}']").first
+        expect(card).to_be_visible()
+        expect(card.locator(".fare")).to_contain_text("¥")
+    expect(page.locator(".opt[data-kind='transit']").first).to_contain_text("🚌 バス")
+    expect(page.locator(".opt[data-kind='bike'] .bike-status")).to_contain_text("貸出可")
+    expect(page.locator(".opt[data-kind='taxi']").first).to_contain_text("事前確定運賃")
+    # English
+    page.click("#lang")
+    expect(page.locator(".opt[data-kind='bike'] h3")).to_contain_text("Bike share")
+    expect(page.locator(".opt[data-kind='taxi']").first).to_contain_text("fixed fare")
+    # book the taxi from the result
+    taxi = page.locator(".opt[data-kind='taxi']").first
+    taxi.locator("button.book").click()
+    taxi.locator("input[name=name]").fill("Hanako Tourist")
+    taxi.locator("input[name=phone]").fill("09011112222")
+    taxi.locator("button[type=submit]").click()
+    expect(taxi.locator(".booked")).to_contain_text("Booked (")
+    booking_id = taxi.locator(".booked").inner_text().split("(")[1].split(")")[0]
+    seen = httpx.get(f"{app_url}/api/v1/bookings/{booking_id}", headers=OP).json()
+    assert seen["status"] == "scheduled"
+    # map click as the destination
+    page.click("#lang")
+    page.select_option("#to", "map")
+    expect(page.locator("#map")).to_be_visible()
+    page.locator("#map").click(position={"x": 300, "y": 120})
+    page.click("#go")
+    expect(page.locator(".opt").first).to_be_visible()
+    # an impossible time gets a message, not a blank page
+    page.fill("#time", "05:00")
+    page.click("#go")
+    expect(page.locator("#error")).to_contain_text("過ぎています")
