@@ -46,6 +46,8 @@ REQUIRED_COLUMNS = {
     ),
     "calendar_dates.txt": ("service_id", "date", "exception_type"),
 }
+# GTFS-Flex: a stop time names a stop, a zone (locations.geojson) or a location group
+ALTERNATIVE_COLUMNS = {("stop_times.txt", "stop_id"): ("location_id", "location_group_id")}
 KNOWN_FILES = {
     "agency.txt",
     "stops.txt",
@@ -164,7 +166,11 @@ def _rows(path: Path, name: str, out: _Collector) -> Iterator[tuple[int, dict[st
     for line, row in read_table(path, name):
         if first:
             first = False
-            missing = [c for c in REQUIRED_COLUMNS.get(name, ()) if c not in row]
+            missing = [
+                c
+                for c in REQUIRED_COLUMNS.get(name, ())
+                if c not in row and not any(a in row for a in ALTERNATIVE_COLUMNS.get((name, c), ()))
+            ]
             if missing:
                 out.error(name, 1, missing[0], f"required column {missing[0]} is missing")
                 return
@@ -181,7 +187,8 @@ def _load(path: Path, feed_id: str) -> Feed:
     files = set(_members(path))
     out = _Collector()
     for name in REQUIRED_FILES:
-        if name not in files:
+        # GTFS-Flex: stops.txt is optional when zones are given in locations.geojson
+        if name not in files and not (name == "stops.txt" and "locations.geojson" in files):
             out.error(name, None, None, "required file is missing")
     if "calendar.txt" not in files and "calendar_dates.txt" not in files:
         out.error("calendar.txt", None, None, "neither calendar.txt nor calendar_dates.txt is present")
@@ -215,7 +222,7 @@ def _load(path: Path, feed_id: str) -> Feed:
 
     translations = _translations(path, files, out)
     stops: dict[str, Stop] = {}
-    for line, r in _rows(path, "stops.txt", out):
+    for line, r in _rows(path, "stops.txt", out) if "stops.txt" in files else ():
         raw_id = r["stop_id"]
         loc_type = int(r.get("location_type") or 0) if (r.get("location_type") or "0").isdigit() else 0
         try:

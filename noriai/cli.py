@@ -229,6 +229,33 @@ def plan(
             )
 
 
+@gtfs_app.command("flex-export", help="Write the shared-taxi service as a GTFS-Flex feed (zip).")
+def gtfs_flex_export(
+    out: Annotated[str, typer.Argument(help="zip file to write")],
+    base_url: Annotated[str, typer.Option(help="public URL of this server")] = "http://127.0.0.1:8000",
+) -> None:
+    from datetime import datetime
+    from pathlib import Path
+    from zoneinfo import ZoneInfo
+
+    from gtfs.flex import flex_zip
+    from noriai.demo import reference_data
+    from noriai.flex_export import shared_taxi_flex
+    from noriai.settings import Settings
+
+    service = shared_taxi_flex(
+        reference_data(),
+        booking_phone=Settings().booking_phone,
+        base_url=base_url.rstrip("/"),
+        today=datetime.now(ZoneInfo("Asia/Tokyo")).date(),
+    )
+    try:
+        Path(out).write_bytes(flex_zip(service))
+    except OSError as exc:
+        fail(f"{out}: cannot write: {exc}")
+    err.print(f"wrote {out}: GTFS-Flex with {len(service.zones)} zone(s)")
+
+
 @gtfs_app.command("validate", help="Validate GTFS / GTFS-JP feeds; errors and warnings with file and line.")
 def gtfs_validate(
     feeds: Annotated[list[str], typer.Argument(help="feed zip files or folders")],

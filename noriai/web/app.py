@@ -195,7 +195,11 @@ def create_app(
         writer = RealtimeWriter({"demo": feed})
         app.state.realtime = writer
         app.include_router(transit_router(feed, writer))
-        app.include_router(plan_router(service, _trip_planner(settings, service, feed, writer, clock, app)))
+        app.include_router(
+            plan_router(
+                service, _trip_planner(settings, service, feed, writer, clock, app), settings.booking_phone
+            )
+        )
         urls = [u.strip() for u in settings.gtfs_rt_urls.split(",") if u.strip()]
         if urls:
             from bus_location import Fetcher

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -21,7 +21,9 @@ from bus_location import RealtimeWriter
 from dispatch.booking import BookingStatus, TimeMode, TimeRequest, parse_hhmm
 from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
 from geo import LatLon
+from gtfs.flex import flex_zip
 from gtfs.loader import Feed
+from noriai.flex_export import shared_taxi_flex
 from planner.realtime import delays_for
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
@@ -102,7 +104,7 @@ class GuestBookingIn(BaseModel):
     to_label: str = Field(default="", max_length=100)
 
 
-def plan_router(svc: DispatchService, planner: TripPlanner) -> APIRouter:
+def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) -> APIRouter:
     r = APIRouter()
 
     def place(text: str, which: str) -> tuple[LatLon, str, str]:
@@ -248,6 +250,22 @@ def plan_router(svc: DispatchService, planner: TripPlanner) -> APIRouter:
                 "read_back": svc.read_back(booking),
             },
             status_code=201,
+        )
+
+    @r.get("/api/v1/gtfs-flex.zip", tags=["planner"], response_class=Response)
+    def gtfs_flex(request: Request) -> Response:
+        """The shared-taxi service as a GTFS-Flex feed, for other trip planners."""
+        service = shared_taxi_flex(
+            svc.reference,
+            booking_phone=booking_phone,
+            base_url=str(request.base_url).rstrip("/"),
+            today=svc.now().date(),
+            policy=svc.policy,
+        )
+        return Response(
+            flex_zip(service),
+            media_type="application/zip",
+            headers={"Content-Disposition": 'attachment; filename="noriai-gtfs-flex.zip"'},
         )
 
     @r.get("/plan", response_class=HTMLResponse, include_in_schema=False)

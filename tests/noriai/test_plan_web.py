@@ -193,3 +193,18 @@ def test_tourist_page_shows_bus_bike_and_taxi_and_books_the_taxi(app_url: str, b
     page.fill("#time", "05:00")
     page.click("#go")
     expect(page.locator("#error")).to_contain_text("過ぎています")
+
+
+def test_gtfs_flex_feed_is_served_for_other_planners(app_url: str) -> None:
+    import io
+    import json
+    import zipfile
+
+    r = httpx.get(app_url + "/api/v1/gtfs-flex.zip")
+    assert r.status_code == 200 and r.headers["content-type"] == "application/zip"
+    with zipfile.ZipFile(io.BytesIO(r.content)) as z:
+        names = set(z.namelist())
+        assert {"locations.geojson", "booking_rules.txt", "stop_times.txt"} <= names
+        rule = z.read("booking_rules.txt").decode()
+        assert "083-000-1000" in rule and f"{app_url}/plan" in rule
+        assert json.loads(z.read("locations.geojson"))["features"]
