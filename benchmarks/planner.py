@@ -19,8 +19,8 @@ import resource
 import sys
 import time
 from datetime import date
-from typing import Any
 from pathlib import Path
+from typing import Any
 
 # This file is named planner.py as the issue asks; keep its folder off sys.path so that
 # ``import planner`` finds the package, not this script.
@@ -175,7 +175,7 @@ def multimodal(jr: Any, day: date, queries: int, bookings: int) -> dict[str, Any
     system = dataclasses.replace(
         system, status={k: dataclasses.replace(v, last_reported_unix=stamp) for k, v in system.status.items()}
     )
-    tables = {f.feed_id: t for f in feeds if (t := feed_fare_table(f)) is not None}
+    tables = {f.feed_id: ft for f in feeds if (ft := feed_fare_table(f)) is not None}
     quoter = TimedQuoter(DispatchTaxiQuoter(svc))
     t0 = time.perf_counter()
     tp = TripPlanner(
@@ -199,9 +199,9 @@ def multimodal(jr: Any, day: date, queries: int, bookings: int) -> dict[str, Any
     lat: list[float] = []
     kinds: dict[str, int] = {}
     while len(lat) < queries:
-        (a, an), (b, bn) = point(), point()
+        (pa, an), (pb, bn) = point(), point()
         when = now.replace(hour=7) + timedelta(seconds=rng.randrange(0, 11 * 3600))
-        q = TripRequest(a, b, when, arrive_by=rng.random() < 0.3, origin_name=an, destination_name=bn)
+        q = TripRequest(pa, pb, when, arrive_by=rng.random() < 0.3, origin_name=an, destination_name=bn)
         q0 = time.perf_counter()
         try:
             plan = tp.plan(q)

@@ -7,8 +7,9 @@ with pip from PyPI). Its GTFS importer is written for the Dutch NS feed (calenda
 parent stations, NS agency filter) and cannot read the JR feed, so the day's trips are handed to it as
 DataFrames through its own converter ``gtfs_to_pyraptor_timetable``, one station per stop so that both
 planners answer the same stop-to-stop question: changes at the same stop, no change time, no walking
-(pyraptor's 2-minute layover applies only between platforms of one station, and there are none here). ferrobus is not run: it builds its street network from an
-OSM PBF file and no OpenStreetMap extract of Yamaguchi is available offline.
+(pyraptor's 2-minute layover applies only between platforms of one station, and there are none here).
+ferrobus is not run: it builds its street network from an OSM PBF file and no OpenStreetMap extract of
+Yamaguchi is available offline.
 
 Prints p50 / p95 per planner and how often the two earliest arrivals agree; writes JSON under
 benchmarks/results/.
@@ -51,10 +52,13 @@ stop_ids = sorted({s for t in data["trips"] for s in t["stops"]})
 g = GtfsTimetable()
 g.trips = pd.DataFrame([{"route_id": "r", "service_id": "s", "trip_id": t["trip_id"],
                          "trip_short_name": i, "trip_long_name": ""} for i, t in enumerate(data["trips"])])
-g.stop_times = pd.DataFrame([{"trip_id": t["trip_id"], "stop_sequence": k, "stop_id": s,
-                              "arrival_time": a, "departure_time": d}
-                             for t in data["trips"] for k, (s, a, d) in enumerate(zip(t["stops"], t["arr"], t["dep"]))])
-g.stops = pd.DataFrame([{"stop_id": s, "stop_name": s, "parent_station": s, "platform_code": "1"} for s in stop_ids])
+g.stop_times = pd.DataFrame([
+    {"trip_id": t["trip_id"], "stop_sequence": k, "stop_id": s, "arrival_time": a, "departure_time": d}
+    for t in data["trips"] for k, (s, a, d) in enumerate(zip(t["stops"], t["arr"], t["dep"]))
+])
+g.stops = pd.DataFrame([
+    {"stop_id": s, "stop_name": s, "parent_station": s, "platform_code": "1"} for s in stop_ids
+])
 t0 = time.perf_counter()
 tt = gtfs_to_pyraptor_timetable(g)
 build_s = time.perf_counter() - t0
@@ -122,7 +126,7 @@ def main() -> None:
         queries.append({"from": tt.stop_ids[s], "to": tt.stop_ids[d], "t": t})
         ours.append((ms, min(it.arrival for it in res)))
         rides.append(min(res, key=lambda it: (it.arrival, it.rides)).rides)
-    trips = []
+    trips: list[dict[str, object]] = []
     for p in tt.patterns:
         stops = [tt.stop_ids[int(x)] for x in p.stops]
         for row, trip_id in enumerate(p.trip_ids):
