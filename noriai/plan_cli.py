@@ -10,12 +10,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from bikeshare import GbfsError, load_system
 from bus_location import RealtimeWriter
 from bus_location.matcher import feed_timezone
 from geo import LatLon
 from gtfs.loader import default_feed_id, load_feed
 from gtfs.tables import FeedError
-from planner.journey import Place, PlanError, Planner
+from planner.bike import bike_journey
+from planner.journey import Journey, Place, PlanError, Planner, resolve_stop
 from planner.realtime import delays_for
 
 
@@ -72,11 +74,45 @@ def run_plan(
                 if not report.ok:
                     raise PlanCliError(f"{rt}: {report.error}")
         delays = delays_for(feeds, writer.snapshot, when.date())
-    if gbfs:
-        warn("bike-share legs are not built into the planner yet (issue 7); --gbfs is ignored")
     try:
         planner = Planner(feeds, when, max_walk_m=max_walk_m, delays=delays or None, tz=str(tz))
         journeys = planner.plan(origin, dest, when, min_transfer_s=min_transfer_s)
     except PlanError as exc:
         raise PlanCliError(str(exc)) from None
+    if gbfs:
+        journeys += _bike(gbfs, planner, origin, dest, when, max_walk_m, warn)
+        journeys.sort(key=lambda j: (j.arrival, j.transfers))
     return {"journeys": [j.to_dict() for j in journeys]}
+
+
+def _point(planner: Planner, place: Place) -> LatLon:
+    if place.point is not None:
+        return place.point
+    i = resolve_stop(planner.tt, planner.feeds, place.stop_id or "")
+    return LatLon(float(planner.tt.stop_lat[i]), float(planner.tt.stop_lon[i]))
+
+
+def _bike(
+    gbfs: str,
+    planner: Planner,
+    origin: Place,
+    dest: Place,
+    when: datetime,
+    max_walk_m: float,
+    warn: Callable[[str], None],
+) -> list[Journey]:
+    try:
+        system = load_system(gbfs)
+    except GbfsError as exc:
+        raise PlanCliError(str(exc)) from None
+    # a saved snapshot is judged as of its own time: the CLI has no live clock to compare it with
+    stamp = system.last_updated_unix
+    now = datetime.fromtimestamp(stamp, when.tzinfo) if stamp else when
+    warn(f"bike availability as of {now.isoformat()} ({system.name})")
+    r = bike_journey(
+        system, _point(planner, origin), _point(planner, dest), when, max_walk_m=max(max_walk_m, 400), now=now
+    )
+    if r.journey is None:
+        warn(f"no bike-share journey: {r.reason}")
+        return []
+    return [r.journey]

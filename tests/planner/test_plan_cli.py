@@ -158,3 +158,49 @@ def test_no_service_left_is_an_empty_answer_not_an_error() -> None:
         "--gtfs", str(GTFS_DIR), "--from-stop", "S001", "--to-stop", "S006", "--depart", "2026-11-24T23:30"
     )
     assert late["journeys"] == []
+
+
+def test_gbfs_adds_a_bike_share_journey_between_stations_with_bikes_and_docks() -> None:
+    from noriai.demo import GBFS_DIR
+
+    out = _plan(
+        "--gtfs",
+        str(GTFS_DIR),
+        "--gbfs",
+        str(GBFS_DIR),
+        "--from",
+        "34.0942,131.3962",  # Shin-Yamaguchi Station
+        "--to",
+        "34.1649,131.4576",  # Yuda Onsen
+        "--depart",
+        "2026-11-24T09:00",
+    )
+    journeys = out["journeys"]
+    assert isinstance(journeys, list)
+    modes = [[leg["mode"] for leg in j["legs"]] for j in journeys]
+    assert ["walk", "bike", "walk"] in modes and any("bus" in m for m in modes)
+    bike = next(leg for j in journeys for leg in j["legs"] if leg["mode"] == "bike")
+    assert bike["details"]["bikes_available"] > 0 and bike["details"]["docks_available"] > 0
+    assert [j["arrival"] for j in journeys] == sorted(j["arrival"] for j in journeys)
+
+
+def test_a_broken_gbfs_folder_is_one_clear_error(tmp_path: Path) -> None:
+    r = runner.invoke(
+        app,
+        [
+            "plan",
+            "--gtfs",
+            str(GTFS_DIR),
+            "--gbfs",
+            str(tmp_path),
+            "--from-stop",
+            "S001",
+            "--to-stop",
+            "S006",
+            "--depart",
+            "2026-11-24T09:00",
+            "--json",
+        ],
+    )
+    assert r.exit_code != 0
+    assert "no station_information feed found" in r.output
