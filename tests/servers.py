@@ -89,3 +89,18 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def serve_demo(folder: Path, clock: Callable[[], datetime]) -> Iterator[str]:
+    """The demo app on a fresh SQLite file in ``folder``, its clock set, on uvicorn in a thread."""
+    from noriai.demo import reference_data
+    from noriai.settings import Settings
+    from noriai.web import create_app
+
+    db = folder / "n.db"
+    app = create_app(
+        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=clock
+    )
+    with serve_in_thread(app) as url:
+        yield url

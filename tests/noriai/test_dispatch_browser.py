@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import httpx
 import pytest
@@ -17,10 +16,8 @@ from playwright.sync_api import Browser, expect
 
 from dispatch.service import TOKYO
 from noriai.demo import reference_data
-from noriai.settings import Settings
-from noriai.web import create_app
 from tests.dispatch.helpers import Clock
-from tests.servers import serve_in_thread
+from tests.servers import serve_demo
 
 pytestmark = pytest.mark.browser
 
@@ -31,11 +28,7 @@ CLOCK = Clock(datetime(2026, 11, 24, 7, 0, tzinfo=TOKYO))  # the server's clock:
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db: Path = tmp_path_factory.mktemp("console") / "n.db"
-    app = create_app(
-        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=CLOCK
-    )
-    with serve_in_thread(app) as url:
+    with serve_demo(tmp_path_factory.mktemp("console"), CLOCK) as url:
         yield url
 
 

@@ -7,18 +7,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, expect
 
 from dispatch.service import TOKYO
-from noriai.demo import reference_data
-from noriai.settings import Settings
-from noriai.web import create_app
 from tests.dispatch.helpers import Clock
-from tests.servers import serve_in_thread
+from tests.servers import serve_demo
 
 DAY = date(2026, 11, 24)
 CLOCK = Clock(datetime(2026, 11, 24, 7, 30, tzinfo=TOKYO))
@@ -27,11 +23,7 @@ OP = {"X-API-Key": "demo-operator"}
 
 @pytest.fixture(scope="module")
 def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    db: Path = tmp_path_factory.mktemp("plan") / "n.db"
-    app = create_app(
-        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=CLOCK
-    )
-    with serve_in_thread(app) as url:
+    with serve_demo(tmp_path_factory.mktemp("plan"), CLOCK) as url:
         yield url
 
 
