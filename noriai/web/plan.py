@@ -145,7 +145,8 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
         now = svc.now()
         day = date_ or now.date()
         if time_ is None:
-            t = svc.service_seconds(day, now)
+            # no time given: now, or the same time of day on a later day (a past day is refused below)
+            t = svc.service_seconds(now.date(), now)
         else:
             try:
                 t = parse_hhmm(time_)
