@@ -429,16 +429,11 @@ class DispatchService:
             raise NotFound(f"no rider {req.rider_id}", f"利用者 {req.rider_id} は登録されていません")
         olabel, opoint, oplace = self.resolve(req.origin, rider)
         dlabel, dpoint, dplace = self.resolve(req.destination, rider)
-        if PointMatrix._key(opoint) == PointMatrix._key(dpoint):
-            raise Invalid("origin and destination are the same place", "出発地と目的地が同じです")
         if not 0 <= req.companions <= 8:
             raise Invalid("companions must be 0..8", "同乗者は0〜8人で指定してください")
-        today = self.now().date()
-        if req.service_date < today or req.service_date > today + timedelta(days=60):
-            raise Invalid(
-                f"service date {req.service_date} is outside today .. 60 days ahead",
-                f"{req.service_date} は予約できる日（本日〜60日後）ではありません",
-            )
+        bad = self._bad_trip(opoint, dpoint, req.service_date)
+        if bad is not None:
+            raise Invalid(bad[1], bad[2])
         needs = rider.needs
         wheelchairs = 1 if needs.wheelchair else 0
         seats = req.companions + (1 if needs.companion else 0) + (0 if needs.wheelchair else 1)
@@ -487,16 +482,27 @@ class DispatchService:
         )
         return b
 
+    def _bad_trip(self, origin: LatLon, destination: LatLon, d: date) -> tuple[str, str, str] | None:
+        """Why no vehicle can be asked for this trip at all: (code, English, Japanese), or None."""
+        if PointMatrix._key(origin) == PointMatrix._key(destination):
+            return ("same_place", "origin and destination are the same place", "出発地と目的地が同じです")
+        today = self.now().date()
+        if d < today or d > today + timedelta(days=60):
+            return (
+                "bad_date",
+                f"service date {d} is outside today .. 60 days ahead",
+                f"{d} は予約できる日（本日〜60日後）ではありません",
+            )
+        return None
+
     def preview(
         self, origin: LatLon, destination: LatLon, d: date, time: TimeRequest, *, seats: int = 1
     ) -> tuple[list[dict[str, Any]], str | None]:
         """Options for a trip by nobody in particular (the trip planner's taxi leg): the same insertion
         and fixed fare as ``quote``, nothing stored. Returns (options, None) or ([], reason)."""
-        if PointMatrix._key(origin) == PointMatrix._key(destination):
-            return [], "same_place: origin and destination are the same / 出発地と目的地が同じです"
-        today = self.now().date()
-        if d < today or d > today + timedelta(days=60):
-            return [], "bad_date: outside today .. 60 days ahead / 予約できる日ではありません"
+        bad = self._bad_trip(origin, destination, d)
+        if bad is not None:
+            return [], f"{bad[0]}: {bad[1]} / {bad[2]}"
         now = self.now().astimezone(UTC)
         b = Booking(
             booking_id="PREVIEW",

@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from gtfs.loader import REQUIRED_COLUMNS
+
 
 class FlexExportError(ValueError):
     pass
@@ -97,18 +99,7 @@ def flex_files(s: FlexService) -> dict[str, str]:
         [(s.route_id, s.agency_id, "", s.route_name, 3, 1, 1)],
     )
     files["calendar.txt"] = _csv(
-        (
-            "service_id",
-            "monday",
-            "tuesday",
-            "wednesday",
-            "thursday",
-            "friday",
-            "saturday",
-            "sunday",
-            "start_date",
-            "end_date",
-        ),
+        REQUIRED_COLUMNS["calendar.txt"],
         [(calendar, 1, 1, 1, 1, 1, 1, 1, s.start_date.strftime("%Y%m%d"), s.end_date.strftime("%Y%m%d"))],
     )
     trips = []
@@ -135,7 +126,7 @@ def flex_files(s: FlexService) -> dict[str, str]:
                     f"{s.ride_offset_min:.2f}",
                 )
             )
-    files["trips.txt"] = _csv(("route_id", "service_id", "trip_id"), trips)
+    files["trips.txt"] = _csv(REQUIRED_COLUMNS["trips.txt"], trips)
     files["stop_times.txt"] = _csv(
         (
             "trip_id",

@@ -63,15 +63,16 @@ def bike_journey(
     fresh_limit = max(MAX_STATUS_AGE_S, 3 * system.ttl_s)
 
     def near(p: LatLon, usable: str) -> list[tuple[float, str]]:
+        """(straight-line metres, station) within walking distance, nearest first."""
         out = []
         for sid, st in system.stations.items():
-            walk_m = haversine_m(p, LatLon(st.lat, st.lon)) * WALK_CIRCUITY
-            if walk_m > max_walk_m:
+            metres = haversine_m(p, LatLon(st.lat, st.lon))
+            if metres * WALK_CIRCUITY > max_walk_m:
                 continue
             ok = system.can_rent(sid) if usable == "rent" else system.can_return(sid)
             age = system.age_s(sid, now_unix)
             if ok and age is not None and age <= fresh_limit:
-                out.append((walk_m, sid))
+                out.append((metres, sid))
         return sorted(out)[:5]
 
     starts, ends = near(origin, "rent"), near(destination, "return")
@@ -89,7 +90,7 @@ def bike_journey(
             ride_m = haversine_m(LatLon(sa.lat, sa.lon), LatLon(sb.lat, sb.lon))
             if not MIN_RIDE_M <= ride_m <= MAX_RIDE_M:
                 continue
-            t1, t3 = walk_seconds(w1 / WALK_CIRCUITY), walk_seconds(w2 / WALK_CIRCUITY)
+            t1, t3 = walk_seconds(w1), walk_seconds(w2)
             t2 = ride_seconds(ride_m) + 2 * DOCK_S
             total = t1 + t2 + t3
             if best is None or total < best[0]:

@@ -77,6 +77,11 @@ class Journey:
     transfers: int
     legs: tuple[JourneyLeg, ...]
 
+    @property
+    def has_ride(self) -> bool:
+        """Whether a vehicle of the timetable is used (not only walking)."""
+        return any(leg.trip_id for leg in self.legs)
+
     def to_dict(self) -> dict[str, object]:
         return {
             "departure": self.departure.isoformat(),
@@ -132,12 +137,16 @@ class Planner:
         self.names = {sid: f.stops[sid].name for f in self.feeds for sid in f.stops}
         self.midnight = datetime(self.day.year, self.day.month, self.day.day, tzinfo=self.tz)
 
+    def near(self, point: LatLon) -> dict[int, int]:
+        """Stops within walking distance of ``point``: stop index -> walking seconds."""
+        return _near(self.tt, point, self.max_walk_m)
+
     def _endpoints(self, place: Place, t: int | None) -> dict[int, int]:
         if place.stop_id is not None:
             s = resolve_stop(self.tt, self.feeds, place.stop_id)
             return {s: t if t is not None else 0}
         assert place.point is not None
-        near = _near(self.tt, place.point, self.max_walk_m)
+        near = self.near(place.point)
         if not near:
             raise PlanError(f"no stop within {self.max_walk_m:.0f} m walking of {place.point}")
         return {s: (t + w if t is not None else w) for s, w in near.items()}
@@ -192,7 +201,7 @@ class Planner:
         t = start
         for _ in range(limit * 3):
             js = [j for j in self.plan(origin, destination, t, **kw) if j.departure <= end]
-            rides = [j for j in js if any(leg.trip_id for leg in j.legs)]
+            rides = [j for j in js if j.has_ride]
             if not rides:
                 break
             for j in rides:

@@ -34,10 +34,8 @@ class DispatchTaxiQuoter:
         )
         out = []
         for o in options:
-            lines = tuple(
-                FareLine(x["code"], x["label_ja"], x["label_en"], int(x["amount_yen"]))
-                for x in o["fare"]["breakdown"]
-            )
+            # the breakdown is FareQuote.to_dict's asdict() of each FareLine
+            lines = tuple(FareLine(**x) for x in o["fare"]["breakdown"])
             out.append(
                 TaxiOffer(
                     pickup_s=o["pickup_s"],

@@ -253,8 +253,8 @@ class TripPlanner:
         when: datetime,
         notices: list[str],
     ) -> list[TripOption]:
-        near_o = bool(_near_stops(planner, req.origin, self.max_walk_m))
-        near_d = bool(_near_stops(planner, req.destination, self.max_walk_m))
+        near_o = bool(planner.near(req.origin))
+        near_d = bool(planner.near(req.destination))
         out: list[TripOption] = []
         if near_o and near_d:
             try:
@@ -266,7 +266,7 @@ class TripPlanner:
                 notices.append(str(exc))
                 js = []
             for j in js:
-                if not any(leg.trip_id for leg in j.legs):
+                if not j.has_ride:
                     continue  # walking only: the walk option covers it
                 fare, lines, notes = self.transit_fare(j, req.welfare_pass)
                 out.append(TripOption("transit", self._named(j, req), fare, lines, notes))
@@ -475,7 +475,7 @@ class TripPlanner:
         assert self.taxi is not None
         day = when.date()
         end = req.origin if first_mile else req.destination
-        other_ok = bool(_near_stops(planner, req.destination if first_mile else req.origin, self.max_walk_m))
+        other_ok = bool(planner.near(req.destination if first_mile else req.origin))
         if not other_ok:
             return None
         tt = planner.tt
@@ -497,7 +497,7 @@ class TripPlanner:
                 est = planner.plan(o, dest, when, egress=feeders, egress_mode="taxi")
         except PlanError:
             return None
-        est = [j for j in est if any(leg.trip_id for leg in j.legs)]
+        est = [j for j in est if j.has_ride]
         if not est:
             return None
         j0 = est[0]
@@ -514,7 +514,7 @@ class TripPlanner:
             off = offers[0]
             after = self._at(day, off.dropoff_s + TRANSFER_BUFFER_S)
             rest = planner.plan(Place(stop_id=stop_id), dest, after)
-            rest = [j for j in rest if any(leg.trip_id for leg in j.legs)]
+            rest = [j for j in rest if j.has_ride]
             if not rest:
                 return None
             tail = rest[0]
@@ -553,9 +553,3 @@ class TripPlanner:
             (*notes, "タクシー部分は事前確定運賃 / the taxi part has a fixed fare"),
             booking,
         )
-
-
-def _near_stops(planner: Planner, p: LatLon, max_walk_m: float) -> list[int]:
-    tt = planner.tt
-    d = haversine_matrix_m(np.array([p.lat]), np.array([p.lon]), tt.stop_lat, tt.stop_lon)[0]
-    return [int(i) for i in np.flatnonzero(d * WALK_CIRCUITY <= max_walk_m)]

@@ -196,9 +196,7 @@ def create_app(
         app.state.realtime = writer
         app.include_router(transit_router(feed, writer))
         app.include_router(
-            plan_router(
-                service, _trip_planner(settings, service, feed, writer, clock, app), settings.booking_phone
-            )
+            plan_router(service, _trip_planner(settings, service, feed, writer, app), settings.booking_phone)
         )
         urls = [u.strip() for u in settings.gtfs_rt_urls.split(",") if u.strip()]
         if urls:
@@ -231,7 +229,6 @@ def _trip_planner(
     service: DispatchService,
     feed: Feed,
     writer: RealtimeWriter,
-    clock: Callable[[], datetime] | None,
     app: FastAPI,
 ) -> TripPlanner:
     """The trip planner over the city's timetable, realtime, bike share and the dispatch service."""
