@@ -1,12 +1,14 @@
 """DARP benchmark: Cordeau (2006) a/b and Cordeau-Laporte (2003) pr instances against best-known costs.
 
     .venv/bin/python benchmarks/darp.py [--set ab|pr|all] [--limits 5,10,30] [--only a2-16,b8-96]
-                                       [--variants noriai,plain] [--workers 2]
+                                       [--variants lns,ortools,plain] [--workers 2]
 
 Prints instance, variant, limit, cost, best known, gap %, seconds, feasible (by the independent
 checker), unserved; then median / p95 / mean gap per variant and limit; writes the table as JSON to
-benchmarks/results/darp-<timestamp>.json. ``plain`` is the plain OR-Tools model (its own first solution
-and guided local search, one core); ``noriai`` is our solver (construction + portfolio on 2 cores).
+benchmarks/results/darp-<timestamp>.json. Variants are ``solve`` methods: ``lns`` (ours: construction,
+large-neighbourhood search, OR-Tools polish; one search per core with ``--workers``), ``ortools``
+(construction + OR-Tools guided local search, same cores), ``plain`` (the plain OR-Tools model, its own
+first solution, one core).
 """
 
 from __future__ import annotations
@@ -17,8 +19,10 @@ import json
 import statistics
 import time
 from pathlib import Path
+from typing import cast
 
 from solver import check, solve
+from solver.api import Method
 from solver.cordeau import parse_instance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "darp"
@@ -51,7 +55,7 @@ def main() -> None:
     ap.add_argument("--set", default="ab", choices=["ab", "pr", "all"])
     ap.add_argument("--limits", default="10")
     ap.add_argument("--only", default="")
-    ap.add_argument("--variants", default="noriai,plain")
+    ap.add_argument("--variants", default="lns,plain")
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     bks = best_known()
@@ -67,10 +71,9 @@ def main() -> None:
         for limit in limits:
             for variant in variants:
                 t0 = time.monotonic()
-                if variant == "plain":
-                    result = solve(problem, time_limit_s=limit, use_construction=False, workers=1)
-                else:
-                    result = solve(problem, time_limit_s=limit, workers=args.workers)
+                method = cast(Method, variant)
+                workers = 1 if method == "plain" else args.workers
+                result = solve(problem, time_limit_s=limit, method=method, workers=workers)
                 secs = time.monotonic() - t0
                 cost = inst.cost(result)
                 best = bks.get(name)

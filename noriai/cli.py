@@ -142,23 +142,35 @@ def darp_solve(
     path: Annotated[str, typer.Argument(help="instance file (Cordeau 2006 or Cordeau-Laporte 2003 layout)")],
     time_limit: Annotated[float, typer.Option("--time-limit", help="seconds of search")] = 10.0,
     seed: Annotated[int, typer.Option(help="seed for the search")] = 0,
-    workers: Annotated[int, typer.Option(help="parallel portfolio members (cores)")] = 2,
+    workers: Annotated[int, typer.Option(help="parallel searches, one per core, best wins")] = 2,
+    method: Annotated[
+        str, typer.Option(help="lns (default), ortools (construction + OR-Tools), plain (OR-Tools alone)")
+    ] = "lns",
     as_json: Annotated[bool, typer.Option("--json", help="print the contract JSON on stdout")] = False,
 ) -> None:
     import json
 
     from solver import check, solve
+    from solver.api import METHODS
     from solver.cordeau import InstanceError, parse_instance
 
     if time_limit <= 0:
         fail("--time-limit must be > 0")
+    if method not in METHODS:
+        fail(f"--method must be one of {', '.join(METHODS)}, not {method!r}")
     try:
         inst = parse_instance(path)
     except InstanceError as exc:
         fail(str(exc))
     problem = inst.to_problem()
     err.print(f"solving {inst.name}: {inst.n} requests, {inst.vehicles} vehicles, {time_limit:g} s ...")
-    result = solve(problem, time_limit_s=time_limit, seed=seed, workers=max(1, workers))
+    result = solve(
+        problem,
+        time_limit_s=time_limit,
+        seed=seed,
+        workers=max(1, workers),
+        method=method,  # narrowed to a Method by the check against METHODS above
+    )
     violations = check(problem, result)
     out = inst.to_json(result)
     err.print(

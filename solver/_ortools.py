@@ -9,7 +9,7 @@ ride-time-aware insertion (``solver.construction``) and OR-Tools improves it wit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,7 +17,7 @@ from ortools.constraint_solver import pywrapcp, routing_enums_pb2
 
 from solver.problem import Problem, Request
 from solver.result import StopKind
-from solver.schedule import PlannedStop
+from solver.schedule import PlannedStop, tightened_windows
 
 UNSERVED_PENALTY = 10**9
 
@@ -32,27 +32,12 @@ class _Node:
     latest: int
 
 
-def tightened_windows(problem: Problem, r: Request) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Windows implied by the ride-time limit and the direct trip (standard DARP preprocessing)."""
-    t = problem.direct_s(r)
-    ep, lp = r.pickup_window.earliest, r.pickup_window.latest
-    ed, ld = r.dropoff_window.earliest, r.dropoff_window.latest
-    if r.picked_up_at is not None:
-        return (r.picked_up_at, r.picked_up_at), (
-            ed,
-            min(ld, r.picked_up_at + r.boarding_s + r.max_ride_time_s),
-        )
-    ep = max(ep, ed - r.boarding_s - r.max_ride_time_s)
-    lp = min(lp, ld - r.boarding_s - t)
-    ed = max(ed, ep + r.boarding_s + t)
-    ld = min(ld, lp + r.boarding_s + r.max_ride_time_s)
-    return (ep, lp), (ed, ld)
-
-
 class RoutingModel:
     """Builds the OR-Tools model for one ``Problem`` and solves it, optionally from given routes."""
 
-    def __init__(self, problem: Problem, requests: Sequence[Request]) -> None:
+    def __init__(
+        self, problem: Problem, requests: Sequence[Request], mandatory: Collection[str] = frozenset()
+    ) -> None:
         self.problem = problem
         self.requests = list(requests)
         nv = len(problem.vehicles)
@@ -128,7 +113,10 @@ class RoutingModel:
             solver.Add(m.VehicleVar(p_idx) == m.VehicleVar(d_idx))
             solver.Add(td.CumulVar(p_idx) <= td.CumulVar(d_idx))
             solver.Add(td.CumulVar(d_idx) - td.CumulVar(p_idx) <= r.max_ride_time_s + r.boarding_s)
-            m.AddDisjunction([p_idx, d_idx], UNSERVED_PENALTY, 2)
+            # Penalised, not forced: OR-Tools' first-solution heuristics fail outright on ride-time side
+            # constraints otherwise. A promised request costs 1000x more to drop than any other.
+            penalty = UNSERVED_PENALTY * (1000 if r.request_id in mandatory else 1)
+            m.AddDisjunction([p_idx, d_idx], penalty, 2)
             if len(allowed) < len(problem.vehicles):
                 m.VehicleVar(p_idx).SetValues([-1, *allowed])
                 m.VehicleVar(d_idx).SetValues([-1, *allowed])
@@ -194,6 +182,8 @@ def improve(
     time_limit_s: float,
     seed: int = 0,
     initial: dict[str, list[PlannedStop]] | None = None,
+    mandatory: Collection[str] = frozenset(),
 ) -> dict[str, list[PlannedStop]] | None:
     """Solve with OR-Tools from ``initial`` routes (if given); returns routes per vehicle id."""
-    return RoutingModel(problem, requests).solve(time_limit_s=time_limit_s, seed=seed, initial=initial)
+    model = RoutingModel(problem, requests, mandatory)
+    return model.solve(time_limit_s=time_limit_s, seed=seed, initial=initial)

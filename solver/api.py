@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import multiprocessing
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from typing import Literal
 
-from solver import _ortools
+from solver import _ortools, lns
 from solver.insertion import construct, repair, vehicle_can_take
 from solver.problem import Problem, Request
 from solver.result import Result, Route, Stop, StopKind, UnassignedReason
@@ -98,14 +99,73 @@ def _from_ids(problem: Problem, plan: IdPlan) -> dict[str, list[PlannedStop]]:
     return {vid: [(by_id[rid], StopKind(k)) for rid, k in stops] for vid, stops in plan.items()}
 
 
+Method = Literal["lns", "ortools", "plain"]
+METHODS: tuple[Method, ...] = ("lns", "ortools", "plain")
+POLISH_SHARE = 0.15  # of the search time, for OR-Tools' local search after the LNS (see ARCHITECTURE.md)
+
+
+def _routed(plan: Plan) -> set[str]:
+    return {r.request_id for stops in plan.values() for r, _ in stops}
+
+
+def _better(problem: Problem, new: Plan | None, old: Plan | None, mandatory: Collection[str]) -> bool:
+    """Is ``new`` a feasible plan that keeps every promised request and beats ``old`` (more requests
+    served, then less distance)?"""
+    if new is None or not _is_feasible(problem, new) or not set(mandatory) <= _routed(new):
+        return False
+    if old is None:
+        return True
+    served_new, served_old = len(_routed(new)), len(_routed(old))
+    if served_new != served_old:
+        return served_new > served_old
+    return _plan_cost(problem, new) < _plan_cost(problem, old)
+
+
+def _search(
+    problem: Problem,
+    servable: Sequence[Request],
+    start: dict[str, list[PlannedStop]] | None,
+    *,
+    method: Method,
+    time_limit_s: float,
+    seed: int,
+    mandatory: Collection[str],
+) -> dict[str, list[PlannedStop]] | None:
+    """One search from ``start``: the LNS then OR-Tools (``lns``), or OR-Tools alone."""
+    if method == "lns" and start is not None:
+        started = time.monotonic()
+        lns_s = time_limit_s * (1 - POLISH_SHARE)
+        found = lns.improve(problem, servable, start, time_limit_s=lns_s, seed=seed, mandatory=mandatory)
+        left = time_limit_s - (time.monotonic() - started)
+        if left <= 0.05:
+            return found
+        # OR-Tools' guided local search from the LNS's best: its node-exchange and chain operators
+        # find moves that remove-and-reinsert cannot (measured in ARCHITECTURE.md); kept if better.
+        polished = _ortools.improve(
+            problem, servable, time_limit_s=left, seed=seed, initial=found, mandatory=mandatory
+        )
+        return polished if _better(problem, polished, found, mandatory) else found
+    return _ortools.improve(
+        problem, servable, time_limit_s=time_limit_s, seed=seed, initial=start, mandatory=mandatory
+    )
+
+
 def _portfolio_member(
-    problem: Problem, servable_ids: list[str], time_limit_s: float, seed: int, initial: IdPlan | None
+    problem: Problem,
+    servable_ids: list[str],
+    time_limit_s: float,
+    seed: int,
+    initial: IdPlan | None,
+    method: Method,
+    mandatory: list[str],
 ) -> IdPlan | None:
     """One worker of the parallel portfolio (runs in its own process)."""
     by_id = {r.request_id: r for r in problem.requests}
     servable = [by_id[i] for i in servable_ids]
     start = _from_ids(problem, initial) if initial is not None else None
-    out = _ortools.improve(problem, servable, time_limit_s=time_limit_s, seed=seed, initial=start)
+    out = _search(
+        problem, servable, start, method=method, time_limit_s=time_limit_s, seed=seed, mandatory=mandatory
+    )
     return _to_ids(out) if out is not None else None
 
 
@@ -115,16 +175,25 @@ def solve(
     time_limit_s: float,
     seed: int = 0,
     initial: Plan | None = None,
-    use_construction: bool = True,
+    method: Method = "lns",
     workers: int = 1,
 ) -> Result:
     """Route every request it can within ``time_limit_s``; the rest come back with a reason.
 
     Steps: reasons for requests that can never be served -> a first solution (``initial`` if given and
-    feasible, else ride-time-aware cheapest insertion) -> OR-Tools guided local search from it -> the
-    better of the two, timed exactly by ``solver.schedule``. ``use_construction=False`` gives the plain
-    OR-Tools model (its own first-solution heuristic), kept for benchmarks.
+    feasible, else ride-time-aware cheapest insertion) -> ``method``:
+
+    - ``lns`` (default): large-neighbourhood search (``solver.lns``) for most of the time, then OR-Tools'
+      guided local search from its best;
+    - ``ortools``: OR-Tools' guided local search from the first solution;
+    - ``plain``: the plain OR-Tools model (its own first solution), kept for benchmarks.
+
+    With ``workers`` > 1 the same search runs on that many cores with different seeds (``fork``ed
+    processes) and the best plan wins. The answer routes every request ``initial`` routes and never
+    costs more; every route is timed exactly by ``solver.schedule``.
     """
+    if method not in METHODS:
+        raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
     started = time.monotonic()
     unassigned: dict[str, UnassignedReason] = {}
     servable: list[Request] = []
@@ -135,46 +204,51 @@ def solve(
         else:
             unassigned[r.request_id] = reason
     start_plan: dict[str, list[PlannedStop]] | None = None
-    stats: dict[str, object] = {}
+    stats: dict[str, object] = {"method": method}
     if initial is not None:
         start_plan = {vid: list(s) for vid, s in initial.items()}
         if not _is_feasible(problem, start_plan):
             raise ValueError("initial plan is infeasible for this problem")
-    elif use_construction:
+    elif method != "plain":
         start_plan, _left = construct(problem, servable)
     if start_plan is not None:
         stats["initial_distance"] = _plan_cost(problem, start_plan)
+    # A given plan is what riders were told: each request it routes stays routed (a promise is not
+    # traded for another rider, even one for one). A plan we construct ourselves promises nothing.
+    mandatory = sorted(_routed(start_plan)) if initial is not None and start_plan is not None else []
+    if method == "lns":
+        lns.warm_up()  # compiled code loaded before the clock matters and before any fork
     remaining = max(0.05, time_limit_s - (time.monotonic() - started))
     candidates: list[dict[str, list[PlannedStop]]] = []
     if workers > 1:
-        # Portfolio on separate cores: OR-Tools from our ride-time-aware construction, and OR-Tools
-        # from its own first solution (better on some instances, worse on others); keep the best.
         ids = [r.request_id for r in servable]
-        members = [(seed, _to_ids(start_plan) if start_plan is not None else None)]
-        members += [(seed + 1 + i, None if i == 0 else members[0][1]) for i in range(workers - 1)]
+        init = _to_ids(start_plan) if start_plan is not None else None
         ctx = multiprocessing.get_context("fork")
         budget = max(0.05, remaining - 0.3)  # leave time to start processes and collect results
         with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
-            futures = [pool.submit(_portfolio_member, problem, ids, budget, sd, init) for sd, init in members]
+            futures = [
+                pool.submit(_portfolio_member, problem, ids, budget, seed + i, init, method, mandatory)
+                for i in range(workers)
+            ]
             for f in futures:
                 got = f.result()
                 if got is not None:
                     candidates.append(_from_ids(problem, got))
     else:
-        improved = _ortools.improve(problem, servable, time_limit_s=remaining, seed=seed, initial=start_plan)
-        if improved is not None:
-            candidates.append(improved)
+        found = _search(
+            problem,
+            servable,
+            start_plan,
+            method=method,
+            time_limit_s=remaining,
+            seed=seed,
+            mandatory=mandatory,
+        )
+        if found is not None:
+            candidates.append(found)
     best = start_plan
     for improved in candidates:
-        if not _is_feasible(problem, improved):
-            continue
-        served_new = sum(len(s) for s in improved.values())
-        served_old = sum(len(s) for s in best.values()) if best is not None else -1
-        if (
-            best is None
-            or served_new > served_old
-            or (served_new == served_old and _plan_cost(problem, improved) <= _plan_cost(problem, best))
-        ):
+        if _better(problem, improved, best, mandatory):
             best = improved
     if best is None:
         best = {}

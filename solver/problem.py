@@ -136,6 +136,13 @@ class Problem:
             for loc in (v.start, v.end):
                 if not 0 <= loc < n:
                     raise IndexError(f"vehicle {v.vehicle_id}: location {loc} outside the {n}x{n} matrix")
+        for v in self.vehicles:
+            seats, wheelchairs = self.onboard_load[v.vehicle_id]
+            if seats > v.seats or wheelchairs > v.wheelchairs:
+                raise ValueError(
+                    f"vehicle {v.vehicle_id}: riders on board take {seats} seats and {wheelchairs} "
+                    f"wheelchair places, more than its {v.seats} and {v.wheelchairs}"
+                )
         # Frozen numpy copies so nobody mutates the matrices under a running solve.
         for arr in (d, m):
             arr.setflags(write=False)

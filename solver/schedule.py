@@ -105,3 +105,20 @@ def route_cost(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop])
     dist = sum(int(problem.distance_m[a, b]) for a, b in itertools.pairwise(locs))
     dur = sum(int(problem.duration_s[a, b]) for a, b in itertools.pairwise(locs))
     return dist, dur
+
+
+def tightened_windows(problem: Problem, r: Request) -> tuple[tuple[int, int], tuple[int, int]]:
+    """Windows implied by the ride-time limit and the direct trip (standard DARP preprocessing)."""
+    t = problem.direct_s(r)
+    ep, lp = r.pickup_window.earliest, r.pickup_window.latest
+    ed, ld = r.dropoff_window.earliest, r.dropoff_window.latest
+    if r.picked_up_at is not None:
+        return (r.picked_up_at, r.picked_up_at), (
+            ed,
+            min(ld, r.picked_up_at + r.boarding_s + r.max_ride_time_s),
+        )
+    ep = max(ep, ed - r.boarding_s - r.max_ride_time_s)
+    lp = min(lp, ld - r.boarding_s - t)
+    ed = max(ed, ep + r.boarding_s + t)
+    ld = min(ld, lp + r.boarding_s + r.max_ride_time_s)
+    return (ep, lp), (ed, ld)

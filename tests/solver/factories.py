@@ -16,7 +16,9 @@ def grid_matrices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3) -> Problem:
+def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3, rich: bool = False) -> Problem:
+    """``rich`` adds what a live day has: riders already on board, requests locked to a vehicle,
+    required features (low-floor), route duration caps and vehicles starting where they are."""
     n = draw(st.integers(1, max_requests))
     k = draw(st.integers(1, max_vehicles))
     coords = draw(
@@ -27,6 +29,7 @@ def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3) -> P
     pts = np.array(coords, dtype=np.float64)
     dur, dist = grid_matrices(pts)
     requests = []
+    on_board: list[str] = []
     for i in range(n):
         p, d = 1 + 2 * i, 2 + 2 * i
         direct = int(dur[p, d])
@@ -38,6 +41,20 @@ def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3) -> P
             pw, dw = TimeWindow(0, 86_400), TimeWindow(t0 + direct, t0 + direct + 900)
         else:
             pw, dw = TimeWindow(t0, t0 + 900), TimeWindow(0, 86_400)
+        extra: dict[str, object] = {}
+        if rich:
+            kind = draw(st.sampled_from(["free", "free", "locked", "on_board", "low_floor"]))
+            vid = f"v{draw(st.integers(0, k - 1))}"
+            if kind == "locked":
+                extra = {"vehicle_id": vid}
+            elif kind == "on_board" and on_board.count(vid) < 3:  # every vehicle has >= 3 seats
+                on_board.append(vid)
+                # picked up at 07:00 by ``vid``; a wide drop-off window keeps the day feasible
+                seats, wheelchairs = 1, 0
+                pw, dw = TimeWindow(0, 86_400), TimeWindow(0, 86_400)
+                extra = {"vehicle_id": vid, "picked_up_at": 7 * 3600}
+            elif kind == "low_floor":
+                extra = {"required_features": frozenset({"low_floor"})}
         requests.append(
             Request(
                 f"r{i}",
@@ -49,18 +66,25 @@ def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3) -> P
                 dropoff_window=dw,
                 boarding_s=60,
                 alighting_s=60,
-                max_ride_time_s=ride_time_limit(direct, 1.5, 600),
+                max_ride_time_s=ride_time_limit(direct, 1.5, 600)
+                if "picked_up_at" not in extra
+                else ride_time_limit(direct, 1.5, 600) + 4 * 3600,
+                **extra,  # type: ignore[arg-type]
             )
         )
-    vehicles = [
-        Vehicle(
-            f"v{j}",
-            0,
-            0,
-            TimeWindow(6 * 3600, 14 * 3600),
-            seats=draw(st.integers(3, 5)),
-            wheelchairs=draw(st.integers(0, 1)),
+    vehicles = []
+    for j in range(k):
+        start = draw(st.integers(0, 2 * n)) if rich else 0
+        vehicles.append(
+            Vehicle(
+                f"v{j}",
+                start,
+                0,
+                TimeWindow(7 * 3600 if rich else 6 * 3600, 14 * 3600),
+                seats=draw(st.integers(3, 5)),
+                wheelchairs=draw(st.integers(0, 1)),
+                features=frozenset({"low_floor"}) if rich and draw(st.booleans()) else frozenset(),
+                max_duration_s=draw(st.sampled_from([None, 4 * 3600, 6 * 3600])) if rich else None,
+            )
         )
-        for j in range(k)
-    ]
     return Problem(tuple(requests), tuple(vehicles), dur, dist, name="random")

@@ -18,16 +18,16 @@ from solver import (
     reoptimise,
     solve,
 )
-from solver.api import build_result
+from solver.api import Method, build_result
 from tests.solver.factories import problems
 
 FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @FAST
-@given(problems())
-def test_every_solution_passes_the_checker(problem: Problem) -> None:
-    result = solve(problem, time_limit_s=0.2)
+@given(problems(), st.sampled_from(["lns", "ortools", "plain"]))
+def test_every_solution_passes_the_checker(problem: Problem, method: Method) -> None:
+    result = solve(problem, time_limit_s=0.2, method=method)
     assert check(problem, result) == []
     served = {s.request_id for r in result.routes for s in r.stops}
     assert served | set(result.unassigned) == {r.request_id for r in problem.requests}
@@ -51,21 +51,37 @@ def test_every_insertion_option_passes_the_checker(problem: Problem, data: st.Da
 
 
 @FAST
-@given(problems())
+@given(problems(rich=True))
+def test_live_day_solutions_pass_the_checker(problem: Problem) -> None:
+    """Riders on board, locked requests, low-floor needs, duration caps, vehicles out on the road."""
+    result = solve(problem, time_limit_s=0.2)
+    assert check(problem, result) == []
+    served = {s.request_id for r in result.routes for s in r.stops}
+    assert served | set(result.unassigned) == {r.request_id for r in problem.requests}
+    for r in problem.requests:
+        if r.on_board:  # never left behind, never moved to another vehicle
+            route = result.route_of(r.vehicle_id or "")
+            assert route is not None and r.request_id in {s.request_id for s in route.stops}
+
+
+@FAST
+@given(problems(rich=True))
 def test_reoptimising_keeps_promises_and_never_costs_more(problem: Problem) -> None:
-    first = solve(problem, time_limit_s=0.1, use_construction=True)
+    first = solve(problem, time_limit_s=0.1, method="ortools")
     # Promise what the first plan told each rider: a 10-minute pickup window and the arrival time.
     promised = []
     times = first.times()
     for r in problem.requests:
         if r.request_id in times:
             pu, do = times[r.request_id]
-            assert pu is not None
+            pickup_window = r.pickup_window
+            if pu is not None:  # (riders already on board were only promised their arrival)
+                pickup_window = TimeWindow(
+                    max(r.pickup_window.earliest, pu - 300), min(r.pickup_window.latest, pu + 300)
+                )
             r = replace(
                 r,
-                pickup_window=TimeWindow(
-                    max(r.pickup_window.earliest, pu - 300), min(r.pickup_window.latest, pu + 300)
-                ),
+                pickup_window=pickup_window,
                 dropoff_window=TimeWindow(r.dropoff_window.earliest, min(r.dropoff_window.latest, do)),
             )
         promised.append(r)
