@@ -5,10 +5,8 @@
 
 Prints instance, variant, limit, cost, best known, gap %, seconds, feasible (by the independent
 checker), unserved; then median / p95 / mean gap per variant and limit; writes the table as JSON to
-benchmarks/results/darp-<timestamp>.json. Variants are ``solve`` methods: ``lns`` (ours: construction,
-large-neighbourhood search, OR-Tools polish; one search per core with ``--workers``), ``ortools``
-(construction + OR-Tools guided local search, same cores), ``plain`` (the plain OR-Tools model, its own
-first solution, one core).
+benchmarks/results/darp-<timestamp>.json. Variants (``VARIANTS`` below): ``lns`` (ours), ``lns-1core``,
+``lns-only`` (no OR-Tools polish), ``ortools`` (the first release's solver), ``plain`` (plain OR-Tools).
 """
 
 from __future__ import annotations
@@ -21,8 +19,8 @@ import time
 from pathlib import Path
 from typing import cast
 
-from solver import check, solve
-from solver.api import Method
+from solver import Problem, Result, UnassignedReason, check, construct, lns, solve
+from solver.api import Method, build_result
 from solver.cordeau import parse_instance
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks" / "darp"
@@ -45,6 +43,36 @@ def best_known() -> dict[str, float]:
         return {r["instance"]: float(r["bks"]) for r in csv.DictReader(f)}
 
 
+VARIANTS = {
+    "lns": "construction, LNS, OR-Tools polish; one search per core (--workers), best wins",
+    "lns-1core": "the same on one core",
+    "lns-only": "construction and LNS for the whole time, no OR-Tools, one core",
+    "ortools": "construction + OR-Tools guided local search; one search per core (--workers)",
+    "plain": "the plain OR-Tools model (its own first solution, guided local search), one core",
+}
+
+
+def run_variant(problem: Problem, variant: str, limit: float, workers: int) -> Result:
+    if variant == "lns-only":
+        t0 = time.monotonic()
+        lns.warm_up()
+        plan, _left = construct(problem, list(problem.requests))
+        found = lns.improve(
+            problem, list(problem.requests), plan, time_limit_s=limit - (time.monotonic() - t0)
+        )
+        routed = {r.request_id for stops in found.values() for r, _ in stops}
+        left = {
+            r.request_id: UnassignedReason.CONFLICT for r in problem.requests if r.request_id not in routed
+        }
+        return build_result(problem, found, left, status="ok", started=t0)
+    if variant == "lns-1core":
+        return solve(problem, time_limit_s=limit, method="lns", workers=1)
+    if variant not in VARIANTS:
+        raise SystemExit(f"unknown variant {variant!r}; one of {', '.join(VARIANTS)}")
+    method = cast(Method, variant)
+    return solve(problem, time_limit_s=limit, method=method, workers=1 if method == "plain" else workers)
+
+
 def p95(xs: list[float]) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
@@ -55,7 +83,7 @@ def main() -> None:
     ap.add_argument("--set", default="ab", choices=["ab", "pr", "all"])
     ap.add_argument("--limits", default="10")
     ap.add_argument("--only", default="")
-    ap.add_argument("--variants", default="lns,plain")
+    ap.add_argument("--variants", default="lns,plain", help=", ".join(VARIANTS))
     ap.add_argument("--workers", type=int, default=2)
     args = ap.parse_args()
     bks = best_known()
@@ -63,7 +91,7 @@ def main() -> None:
     variants = args.variants.split(",")
     rows = []
     head = ("instance", "variant", "limit", "cost", "bks", "gap%", "sec")
-    print("{:<12} {:<7} {:>5} {:>9} {:>9} {:>7} {:>6} feasible unserved".format(*head))
+    print("{:<12} {:<9} {:>5} {:>9} {:>9} {:>7} {:>6} feasible unserved".format(*head))
     for path in instances(args.set, [x for x in args.only.split(",") if x]):
         inst = parse_instance(path)
         name = inst.name.removesuffix(".jinete-modified")
@@ -71,9 +99,7 @@ def main() -> None:
         for limit in limits:
             for variant in variants:
                 t0 = time.monotonic()
-                method = cast(Method, variant)
-                workers = 1 if method == "plain" else args.workers
-                result = solve(problem, time_limit_s=limit, method=method, workers=workers)
+                result = run_variant(problem, variant, limit, args.workers)
                 secs = time.monotonic() - t0
                 cost = inst.cost(result)
                 best = bks.get(name)
@@ -93,13 +119,13 @@ def main() -> None:
                 rows.append(row)
                 gap_s = f"{gap:7.2f}" if gap is not None else "      -"
                 print(
-                    f"{name:<12} {variant:<7} {limit:>5g} {cost:>9.2f} {best or 0:>9.2f} {gap_s} "
+                    f"{name:<12} {variant:<9} {limit:>5g} {cost:>9.2f} {best or 0:>9.2f} {gap_s} "
                     f"{secs:>6.1f} {'yes' if feasible else 'NO':>8} {len(result.unassigned):>8}",
                     flush=True,
                 )
     print()
     head2 = ("variant", "limit", "n", "mean gap%", "median", "p95", "max")
-    print("{:<7} {:>5} {:>3} {:>9} {:>7} {:>7} {:>7} all feasible+served".format(*head2))
+    print("{:<9} {:>5} {:>3} {:>9} {:>7} {:>7} {:>7} all feasible+served".format(*head2))
     summary = []
     for variant in variants:
         for limit in limits:
@@ -124,7 +150,7 @@ def main() -> None:
             }
             summary.append(s)
             print(
-                f"{variant:<7} {limit:>5g} {len(sel):>3} {s['mean_gap_pct']:>9.2f} "
+                f"{variant:<9} {limit:>5g} {len(sel):>3} {s['mean_gap_pct']:>9.2f} "
                 f"{s['median_gap_pct']:>7.2f} {s['p95_gap_pct']:>7.2f} {s['max_gap_pct']:>7.2f} "
                 f"{'yes' if ok else 'NO'}"
             )

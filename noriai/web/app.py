@@ -43,6 +43,7 @@ from noriai.web.pages import pages_router
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
 from planner.taxi import DispatchTaxiQuoter
 from planner.trip import TripPlanner, feed_fare_table
+from solver import warm_up as warm_up_solver
 
 log = logging.getLogger("noriai.web")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -283,6 +284,10 @@ class ScheduledReoptimiser:
         self._stop.set()
 
     def _run(self) -> None:
+        try:  # load the compiled search now (compiles once per machine, ~10 s), not inside a solve
+            warm_up_solver()
+        except Exception:
+            log.exception("solver warm-up failed; the first re-optimisation will load it")
         while not self._stop.wait(self.interval_s):
             try:
                 self.service.reoptimise_day(self.service.now().date(), time_limit_s=self.time_limit_s)
