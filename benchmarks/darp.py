@@ -1,7 +1,7 @@
 """DARP benchmark: Cordeau (2006) a/b and Cordeau-Laporte (2003) pr instances against best-known costs.
 
     .venv/bin/python benchmarks/darp.py [--set ab|pr|all] [--limits 5,10,30] [--only a2-16,b8-96]
-                                       [--variants lns,ortools,plain] [--workers 2]
+                                       [--variants lns,ortools,plain] [--workers 2] [--jobs 1]
 
 Prints instance, variant, limit, cost, best known, gap %, seconds, feasible (by the independent
 checker), unserved; then median / p95 / mean gap per variant and limit; writes the table as JSON to
@@ -14,10 +14,12 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import multiprocessing
 import statistics
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from solver import Problem, Result, UnassignedReason, check, construct, lns, solve
 from solver.api import Method, build_result
@@ -73,6 +75,31 @@ def run_variant(problem: Problem, variant: str, limit: float, workers: int) -> R
     return solve(problem, time_limit_s=limit, method=method, workers=1 if method == "plain" else workers)
 
 
+def run_task(task: tuple[str, float, str, int]) -> dict[str, Any]:
+    """One (instance, limit, variant) solve, in a pool process; returns its table row."""
+    path, limit, variant, workers = task
+    inst = parse_instance(path)
+    name = inst.name.removesuffix(".jinete-modified")
+    problem = inst.to_problem()
+    t0 = time.monotonic()
+    result = run_variant(problem, variant, limit, workers)
+    secs = time.monotonic() - t0
+    cost = inst.cost(result)
+    best = best_known().get(name)
+    gap = 100 * (cost / best - 1) if best else None
+    return {
+        "instance": name,
+        "variant": variant,
+        "limit_s": limit,
+        "cost": round(cost, 3),
+        "bks": best,
+        "gap_pct": round(gap, 3) if gap is not None else None,
+        "seconds": round(secs, 2),
+        "feasible": not check(problem, result),
+        "unserved": len(result.unassigned),
+    }
+
+
 def p95(xs: list[float]) -> float:
     s = sorted(xs)
     return s[min(len(s) - 1, round(0.95 * (len(s) - 1)))]
@@ -84,45 +111,35 @@ def main() -> None:
     ap.add_argument("--limits", default="10")
     ap.add_argument("--only", default="")
     ap.add_argument("--variants", default="lns,plain", help=", ".join(VARIANTS))
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=2, help="cores per lns/ortools solve")
+    ap.add_argument("--jobs", type=int, default=1, help="one-core solves run side by side (one per core)")
     args = ap.parse_args()
-    bks = best_known()
     limits = [float(x) for x in args.limits.split(",")]
     variants = args.variants.split(",")
     rows = []
     head = ("instance", "variant", "limit", "cost", "bks", "gap%", "sec")
     print("{:<12} {:<9} {:>5} {:>9} {:>9} {:>7} {:>6} feasible unserved".format(*head))
-    for path in instances(args.set, [x for x in args.only.split(",") if x]):
-        inst = parse_instance(path)
-        name = inst.name.removesuffix(".jinete-modified")
-        problem = inst.to_problem()
-        for limit in limits:
-            for variant in variants:
-                t0 = time.monotonic()
-                result = run_variant(problem, variant, limit, args.workers)
-                secs = time.monotonic() - t0
-                cost = inst.cost(result)
-                best = bks.get(name)
-                gap = 100 * (cost / best - 1) if best else None
-                feasible = not check(problem, result)
-                row = {
-                    "instance": name,
-                    "variant": variant,
-                    "limit_s": limit,
-                    "cost": round(cost, 3),
-                    "bks": best,
-                    "gap_pct": round(gap, 3) if gap is not None else None,
-                    "seconds": round(secs, 2),
-                    "feasible": feasible,
-                    "unserved": len(result.unassigned),
-                }
-                rows.append(row)
-                gap_s = f"{gap:7.2f}" if gap is not None else "      -"
-                print(
-                    f"{name:<12} {variant:<9} {limit:>5g} {cost:>9.2f} {best or 0:>9.2f} {gap_s} "
-                    f"{secs:>6.1f} {'yes' if feasible else 'NO':>8} {len(result.unassigned):>8}",
-                    flush=True,
-                )
+    tasks = [
+        (str(path), limit, variant, args.workers)
+        for path in instances(args.set, [x for x in args.only.split(",") if x])
+        for limit in limits
+        for variant in variants
+    ]
+    if args.jobs > 1 and any(v in ("lns", "ortools") and args.workers > 1 for _, _, v, _ in tasks):
+        raise SystemExit("--jobs > 1 runs one-core variants side by side: use lns-1core, lns-only, plain")
+    ctx = multiprocessing.get_context("fork")
+    # with --jobs 1 every solve runs here, so a multi-core variant can fork its own workers
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs), mp_context=ctx) as pool:
+        for row in pool.map(run_task, tasks) if args.jobs > 1 else map(run_task, tasks):
+            rows.append(row)
+            gap = row["gap_pct"]
+            gap_s = f"{gap:7.2f}" if gap is not None else "      -"
+            print(
+                f"{row['instance']:<12} {row['variant']:<9} {row['limit_s']:>5g} {row['cost']:>9.2f} "
+                f"{row['bks'] or 0:>9.2f} {gap_s} {row['seconds']:>6.1f} "
+                f"{'yes' if row['feasible'] else 'NO':>8} {row['unserved']:>8}",
+                flush=True,
+            )
     print()
     head2 = ("variant", "limit", "n", "mean gap%", "median", "p95", "max")
     print("{:<9} {:>5} {:>3} {:>9} {:>7} {:>7} {:>7} all feasible+served".format(*head2))
