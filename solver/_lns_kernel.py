@@ -89,16 +89,23 @@ def _refresh(v, routes, data, pickpos):
         if wait + slack[v, i + 1] < s:
             s = wait + slack[v, i + 1]
         slack[v, i] = s
-    c = np.int64(0)
-    for i in range(m - 1):
-        c += D[full[v, i], full[v, i + 1]]
-    vcost[v] = c
+    vcost[v] = _route_distance(full[v], lens[v], D)
     return ok
 
 
 @njit(cache=True)
-def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink):
-    """Cheapest feasible insertion of request r: (vehicle, pickup gap, drop-off gap, extra distance).
+def _route_distance(route, k, D):
+    """Distance of a route with k stops between its depots."""
+    c = np.int64(0)
+    for i in range(k + 1):
+        c += D[route[i], route[i + 1]]
+    return c
+
+
+@njit(cache=True)
+def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq, xs):
+    """Cheapest feasible insertion of request r: (vehicle, length m), the vehicle's new route left in
+    ``seq[:m]`` (``xs`` is scratch for its schedule).
 
     Candidates passing the necessary conditions (capacity on every arc the rider is aboard, windows,
     forward slack) are sorted by extra distance and checked exactly in that order; each is skipped with
@@ -194,21 +201,17 @@ def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink):
                     cj[ncand] = j
                     ncand += 1
     if ncand == 0:
-        return -1, -1, -1, np.int64(0)
+        return -1, 0
     order = np.argsort(cd[:ncand], kind="mergesort")
-    seq = np.empty(full.shape[1], dtype=full.dtype)
-    xs = np.empty(full.shape[1], dtype=np.int64)
     for o in range(ncand):
         c = order[o]
         if blink > 0.0 and np.random.random() < blink:
             continue
         v = cv[c]
-        i = ci[c]
-        j = cj[c]
-        m = _build(full[v], lens[v], p, d, i, j, seq)
+        m = _build(full[v], lens[v], p, d, ci[c], cj[c], seq)
         if _schedule(seq, m, v, T, lo, hi, n_req, maxride, maxdur, xs, pickpos):
-            return v, i, j, cd[c]
-    return -1, -1, -1, np.int64(0)
+            return v, m
+    return -1, 0
 
 
 @njit(cache=True)
@@ -242,12 +245,11 @@ def _remove(v, r, n_req, full, lens):
 
 
 @njit(cache=True)
-def _cost(vcost, where, servable):
-    c = np.int64(0)
-    for v in range(vcost.shape[0]):
-        c += vcost[v]
+def _cost(distance, where):
+    """Distance plus the penalty for every request left out."""
+    c = np.int64(distance)
     for r in range(where.shape[0]):
-        if servable[r] and where[r] < 0:
+        if where[r] < 0:
             c += UNSERVED_COST
     return c
 
@@ -259,27 +261,14 @@ def run(
     temp1,
     seed,
     reseed,
-    T,
-    D,
-    lo,
-    hi,
-    q,
+    data,
     cap,
-    init_load,
     allowed,
     has_pick,
-    servable,
-    maxride,
-    maxdur,
     neigh,
     mandatory,
-    full,
-    lens,
+    routes,
     where,
-    x,
-    load,
-    slack,
-    vcost,
     best_full,
     best_lens,
     best_where,
@@ -290,22 +279,25 @@ def run(
     where, ...) and the best in best_*; both are updated in place. Returns (current cost, best cost).
 
     params: [min removed, max removed, blink probability, max string length, p(random), p(related)].
+    routes = (full, lens, x, load, slack, vcost) and data = (T, D, lo, hi, q, init_load, n_req,
+    maxride, maxdur) as in ``_refresh``.
     """
     if reseed:
         np.random.seed(seed)
-    n_req = where.shape[0]
+    full, lens, _, _, _, vcost = routes
+    _, D, lo, hi, _, _, n_req, _, _ = data
     n_veh = lens.shape[0]
     maxlen = full.shape[1]
     pickpos = -np.ones(n_req, dtype=np.int64)
-    routes = (full, lens, x, load, slack, vcost)
-    data = (T, D, lo, hi, q, init_load, n_req, maxride, maxdur)
+    seq = np.empty(maxlen, dtype=full.dtype)
+    xs = np.empty(maxlen, dtype=np.int64)
     save_full = full.copy()
     save_lens = lens.copy()
     save_where = where.copy()
-    touched = np.zeros(n_veh, dtype=np.bool_)
+    touched = np.zeros(n_veh, dtype=np.bool_)  # routes changed this step
+    visited = np.zeros(n_veh, dtype=np.bool_)  # routes a string was cut from this step
     removed = np.empty(n_req, dtype=np.int64)
     is_removed = np.zeros(n_req, dtype=np.bool_)
-    candidates = np.empty(n_req, dtype=np.int64)
     keys = np.empty(n_req, dtype=np.float64)
     min_q = int(params[0])
     max_q = int(params[1])
@@ -313,21 +305,13 @@ def run(
     max_string = int(params[3])
     p_random = params[4]
     p_related = params[5]
-    cur = _cost(vcost, where, servable)
+    cur = _cost(vcost.sum(), where)
     # the caller's best may be a different solution than the current: its cost from its own routes
-    best = np.int64(0)
+    best_distance = np.int64(0)
     for v in range(n_veh):
-        for i in range(best_lens[v] + 1):
-            best += D[best_full[v, i], best_full[v, i + 1]]
-    for r in range(n_req):
-        if servable[r] and best_where[r] < 0:
-            best += UNSERVED_COST
-    n_movable = 0
-    for r in range(n_req):
-        if servable[r]:
-            candidates[n_movable] = r
-            n_movable += 1
-    if n_movable == 0:
+        best_distance += _route_distance(best_full[v], best_lens[v], D)
+    best = _cost(best_distance, best_where)
+    if n_req == 0:
         return cur, best
     for it in range(iterations):
         frac = it / max(1, iterations)
@@ -339,18 +323,18 @@ def run(
         # ---- ruin -------------------------------------------------------------------------
         n_rm = 0
         want = min_q + np.random.randint(0, max(1, max_q - min_q + 1))
-        if want > n_movable:
-            want = n_movable
+        if want > n_req:
+            want = n_req
         u = np.random.random()
         if u < p_random:
             while n_rm < want:
-                r = candidates[np.random.randint(0, n_movable)]
+                r = np.random.randint(0, n_req)
                 if not is_removed[r]:
                     is_removed[r] = True
                     removed[n_rm] = r
                     n_rm += 1
         elif u < p_random + p_related:
-            seed_r = candidates[np.random.randint(0, n_movable)]
+            seed_r = np.random.randint(0, n_req)
             is_removed[seed_r] = True
             removed[0] = seed_r
             n_rm = 1
@@ -358,7 +342,7 @@ def run(
                 if n_rm >= want:
                     break
                 r2 = neigh[seed_r, t]
-                if r2 < 0 or not servable[r2] or is_removed[r2]:
+                if r2 < 0 or is_removed[r2]:
                     continue
                 if np.random.random() < 0.25:  # randomised Shaw removal: skip some of the closest
                     continue
@@ -368,7 +352,7 @@ def run(
         else:
             # string removal (SISR): a run of consecutive stops around the seed, then around its
             # neighbours in other routes, each stop taking its whole request with it
-            seed_r = candidates[np.random.randint(0, n_movable)]
+            seed_r = np.random.randint(0, n_req)
             t = -1
             while n_rm < want:
                 if t < 0:
@@ -378,7 +362,7 @@ def run(
                         break
                     r0 = neigh[seed_r, t]
                 t += 1
-                if r0 < 0 or not servable[r0] or is_removed[r0]:
+                if r0 < 0 or is_removed[r0]:
                     continue
                 v = where[r0]
                 if v < 0:
@@ -386,9 +370,9 @@ def run(
                     removed[n_rm] = r0
                     n_rm += 1
                     continue
-                if touched[v]:
+                if visited[v]:
                     continue
-                touched[v] = True
+                visited[v] = True
                 k = lens[v]
                 pos = 1
                 for s in range(1, k + 1):
@@ -402,11 +386,11 @@ def run(
                 for s in range(start, min(k + 1, start + length)):
                     nd = full[v, s]
                     rr = nd if nd < n_req else nd - n_req
-                    if nd < 2 * n_req and servable[rr] and not is_removed[rr]:
+                    if nd < 2 * n_req and not is_removed[rr]:
                         is_removed[rr] = True
                         removed[n_rm] = rr
                         n_rm += 1
-            touched[:] = False
+            visited[:] = False
         for t in range(n_rm):
             r = removed[t]
             v = where[r]
@@ -420,7 +404,7 @@ def run(
         # ---- recreate: removed requests and any still unserved, in one of four orders --------------
         n_ins = 0
         for r in range(n_req):
-            if servable[r] and where[r] < 0:
+            if where[r] < 0:
                 removed[n_ins] = r
                 n_ins += 1
         order_kind = np.random.randint(0, 4)
@@ -437,12 +421,9 @@ def run(
         order = np.argsort(keys[:n_ins])
         for t in range(n_ins):
             r = removed[order[t]]
-            v, i, j, _ = _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink)
+            v, m = _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq, xs)
             if v < 0:
                 continue
-            k = lens[v]
-            seq = np.empty(maxlen, dtype=full.dtype)
-            m = _build(full[v], k, r if has_pick[r] else -5, n_req + r, i, j, seq)
             full[v, :m] = seq[:m]
             lens[v] = m - 2
             where[r] = v
@@ -450,7 +431,7 @@ def run(
             _refresh(v, routes, data, pickpos)
         for t in range(n_req):
             is_removed[t] = False
-        new = _cost(vcost, where, servable)
+        new = _cost(vcost.sum(), where)
         kept = True  # a request promised to a rider must stay routed: no trade of one for another
         for r in range(n_req):
             if mandatory[r] and where[r] < 0:
@@ -474,13 +455,11 @@ def run(
 
 
 @njit(cache=True)
-def refresh_all(full, lens, x, load, slack, vcost, T, D, lo, hi, q, init_load, n_req, maxride, maxdur):
-    """Fill the caches of every route; False if some route is infeasible."""
-    pickpos = -np.ones(n_req, dtype=np.int64)
-    routes = (full, lens, x, load, slack, vcost)
-    data = (T, D, lo, hi, q, init_load, n_req, maxride, maxdur)
+def refresh_all(routes, data):
+    """Fill the caches of every route (see ``_refresh``); False if some route is infeasible."""
+    pickpos = -np.ones(data[6], dtype=np.int64)
     ok = True
-    for v in range(lens.shape[0]):
+    for v in range(routes[1].shape[0]):
         if not _refresh(v, routes, data, pickpos):
             ok = False
     return ok

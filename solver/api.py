@@ -111,11 +111,14 @@ def _routed(plan: Plan) -> set[str]:
 def _better(problem: Problem, new: Plan | None, old: Plan | None, mandatory: Collection[str]) -> bool:
     """Is ``new`` a feasible plan that keeps every promised request and beats ``old`` (more requests
     served, then less distance)?"""
-    if new is None or not _is_feasible(problem, new) or not set(mandatory) <= _routed(new):
+    if new is None or not _is_feasible(problem, new):
+        return False
+    routed_new = _routed(new)
+    if not set(mandatory) <= routed_new:
         return False
     if old is None:
         return True
-    served_new, served_old = len(_routed(new)), len(_routed(old))
+    served_new, served_old = len(routed_new), len(_routed(old))
     if served_new != served_old:
         return served_new > served_old
     return _plan_cost(problem, new) < _plan_cost(problem, old)

@@ -58,11 +58,16 @@ class _Arrays:
     init_load: I64
     allowed: npt.NDArray[np.bool_]
     has_pick: npt.NDArray[np.bool_]
-    servable: npt.NDArray[np.bool_]
     maxride: I64
     maxdur: I64
     neigh: I64
     mandatory: npt.NDArray[np.bool_]
+
+    @property
+    def data(self) -> tuple[I64, I64, I64, I64, I64, I64, int, I64, I64]:
+        """The constant arrays every kernel reads, in ``_lns_kernel._refresh``'s order."""
+        n_req = len(self.requests)
+        return (self.T, self.D, self.lo, self.hi, self.q, self.init_load, n_req, self.maxride, self.maxdur)
 
 
 def _arrays(
@@ -77,8 +82,6 @@ def _arrays(
     q = np.zeros((n, 2), dtype=np.int64)
     for i, r in enumerate(requests):
         (ep, lp), (ed, ld) = tightened_windows(problem, r)
-        if r.on_board:  # the drop-off window already carries the ride-time limit
-            ed, ld = r.dropoff_window.earliest, min(r.dropoff_window.latest, ld)
         locs[i], svc[i], lo[i], hi[i] = r.pickup, r.boarding_s, ep, lp
         locs[n_req + i], svc[n_req + i], lo[n_req + i], hi[n_req + i] = r.dropoff, r.alighting_s, ed, ld
         q[i] = r.load
@@ -118,7 +121,6 @@ def _arrays(
             [[vehicle_can_take(v, r) for v in problem.vehicles] for r in requests], dtype=np.bool_
         ).reshape(n_req, n_veh),
         has_pick=np.array([not r.on_board for r in requests], dtype=np.bool_),
-        servable=np.ones(n_req, dtype=np.bool_),
         maxride=np.array([r.max_ride_time_s + r.boarding_s for r in requests], dtype=np.int64),
         maxdur=np.array(
             [v.max_duration_s if v.max_duration_s is not None else NO_LIMIT for v in problem.vehicles],
@@ -129,28 +131,27 @@ def _arrays(
     )
 
 
-State = tuple[I64, I64, I64, I64, I64, I64, I64, I64, I64, I64]
+Routes = tuple[I64, I64, I64, I64, I64, I64]  # full, lens, x, load, slack, vcost (see _lns_kernel)
+Best = tuple[I64, I64, I64]  # full, lens, where
 
 
 def _chunk(
     a: _Arrays,
-    state: State,
+    routes: Routes,
+    where: I64,
+    best: Best,
     iterations: int,
-    temp0: float,
-    temp1: float,
+    temps: tuple[float, float],
     seed: int,
     reseed: bool,
     kparams: npt.NDArray[np.float64],
 ) -> int:
-    """Run ``iterations`` compiled LNS steps on ``state`` in place; returns the best cost so far."""
-    _, best = kernel.run(
-        iterations, temp0, temp1, seed, reseed,
-        a.T, a.D, a.lo, a.hi, a.q, a.cap, a.init_load, a.allowed, a.has_pick, a.servable, a.maxride,
-        a.maxdur, a.neigh, a.mandatory,
-        *state,
-        kparams,
+    """Run ``iterations`` compiled LNS steps in place; returns the best cost so far."""
+    _, best_cost = kernel.run(
+        iterations, *temps, seed, reseed, a.data, a.cap, a.allowed, a.has_pick, a.neigh, a.mandatory,
+        routes, where, *best, kparams,
     )  # fmt: skip
-    return int(best)
+    return int(best_cost)
 
 
 _warm = False
@@ -217,12 +218,11 @@ def improve(
     load = np.zeros((n_veh, maxlen, 2), dtype=np.int64)
     slack = np.zeros((n_veh, maxlen), dtype=np.int64)
     vcost = np.zeros(n_veh, dtype=np.int64)
-    if not kernel.refresh_all(
-        full, lens, x, load, slack, vcost, a.T, a.D, a.lo, a.hi, a.q, a.init_load, n_req, a.maxride, a.maxdur
-    ):
+    routes = (full, lens, x, load, slack, vcost)
+    if not kernel.refresh_all(routes, a.data):
         raise ValueError("the starting plan is infeasible")
     best_full, best_lens, best_where = full.copy(), lens.copy(), where.copy()
-    state = (full, lens, where, x, load, slack, vcost, best_full, best_lens, best_where)
+    best = (best_full, best_lens, best_where)
     served = int((where >= 0).sum())
     mean_arc = float(vcost.sum()) / max(1, served * 2 + n_veh)
     # (all-zero distances: any positive temperature will do)
@@ -241,39 +241,27 @@ def improve(
         dtype=np.float64,
     )
     if iterations is not None:
-        best_cost = _chunk(a, state, iterations, temp0, temp1, seed, True, kparams)
+        best_cost = _chunk(a, routes, where, best, iterations, (temp0, temp1), seed, True, kparams)
         if progress is not None:
             progress(time.monotonic() - started, best_cost)
     chunk, first = 20, True
     while n_req and iterations is None:
-        now = time.monotonic()
-        elapsed = now - started
+        chunk_started = time.monotonic()
+        elapsed = chunk_started - started
         if elapsed >= time_limit_s:
             break
+        # the temperature falls with the share of the budget spent, smoothly across chunks
         f0 = elapsed / time_limit_s
-        t_chunk0 = time.monotonic()
-        # estimate the fraction of the budget this chunk will take, to cool smoothly across chunks
         f1 = min(1.0, f0 + prm.chunk_s / time_limit_s)
-        best_cost = _chunk(
-            a,
-            state,
-            chunk,
-            temp0 * (temp1 / temp0) ** f0,
-            temp0 * (temp1 / temp0) ** f1,
-            seed,
-            first,
-            kparams,
-        )
+        temps = (temp0 * (temp1 / temp0) ** f0, temp0 * (temp1 / temp0) ** f1)
+        best_cost = _chunk(a, routes, where, best, chunk, temps, seed, first, kparams)
         first = False
-        took = time.monotonic() - t_chunk0
-        if not took > 0:
-            took = 1e-4
+        now = time.monotonic()
         # aim each chunk at chunk_s, and never past the deadline
-        left = time_limit_s - (time.monotonic() - started)
-        rate = chunk / took
-        chunk = max(1, int(rate * min(prm.chunk_s, max(0.0, left))))
+        rate = chunk / max(1e-4, now - chunk_started)
+        chunk = max(1, int(rate * min(prm.chunk_s, max(0.0, time_limit_s - (now - started)))))
         if progress is not None:
-            progress(time.monotonic() - started, best_cost)
+            progress(now - started, best_cost)
     out: dict[str, list[PlannedStop]] = {}
     for v_idx, vid in enumerate(a.vehicle_ids):
         seq: list[PlannedStop] = []
