@@ -11,19 +11,22 @@ booking, rider and vehicle ids only.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 import numpy as np
 import numpy.typing as npt
+from sqlalchemy.exc import IntegrityError
 
 from dispatch.booking import (
     ACTIVE_STATES,
@@ -51,7 +54,7 @@ from dispatch.domain import (
     VehicleKind,
 )
 from dispatch.live import LiveStore, VehiclePosition
-from dispatch.persistence.repository import Principal, RecurringRule, Repository, Tx
+from dispatch.persistence.repository import Claim, Principal, RecurringRule, Repository, Tx
 from fares import Concession, FareError, FareInputs, Tariff, VehicleClass
 from fares import quote as fare_quote
 from geo import LatLon, TravelTimeModel, cell_of, zone_for
@@ -76,6 +79,7 @@ TOKYO = ZoneInfo("Asia/Tokyo")
 WEEKDAYS_JA = "月火水木金土日"
 SYSTEM = Principal("system", "scheduler")
 GUEST = Principal("public", "trip-planner")
+GUEST_RIDER_PREFIX = "G"  # riders registered by the trip planner's guest booking, never by an operator
 
 
 # --- errors the web layer maps to HTTP --------------------------------------------------------------
@@ -278,6 +282,9 @@ class DispatchService:
         self.notifier: Notifier = notifier or _NullNotifier()
         self.policy = policy or PromisePolicy()
         self.clock = clock or (lambda: datetime.now(TOKYO))
+        # Idempotency claims are about requests in flight, so they run on the real clock, not ``clock``.
+        self.idempotency_wait_s = 15.0
+        self.idempotency_stale_s = 60.0
         self.places: dict[str, Place] = {p.place_id: p for p in reference.places}
         self.companies: dict[str, Company] = {c.company_id: c for c in reference.companies}
         self.vehicles: dict[str, Vehicle] = {v.vehicle_id: v for c in reference.companies for v in c.vehicles}
@@ -527,28 +534,41 @@ class DispatchService:
         return json.loads(b.options_json), None
 
     def book_guest(self, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
-        """A booking made by the rider themself from the trip planner: the rider is found by phone
-        number or registered (name, phone, pickup point as home, consent as given), then quoted and
-        confirmed in one step. A retry with the same idempotency key returns the same booking."""
+        """A booking made by the rider themself from the trip planner, quoted and confirmed in one step.
+
+        A guest is never matched to a rider an operator registered, even with the same phone number:
+        the booking is made for a guest rider with the name typed here, so the answer never reveals a
+        registered rider's name and never applies their discounts. A guest rider with the same phone and
+        name is reused. A retry with the same idempotency key and body returns the same booking."""
         name = g.name.strip()
-        digits = "".join(ch for ch in g.phone if ch.isdigit())
+        digits = "".join(ch for ch in g.phone if ch in "0123456789")
         if not 1 <= len(name) <= 60:
             raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
         if not 10 <= len(digits) <= 11 or not digits.startswith("0"):
             raise Invalid(
                 "phone must be a Japanese number of 10 or 11 digits", "電話番号（10〜11桁）を入力してください"
             )
-        if idempotency_key:
-            with self.repo.read() as tx:
-                seen = tx.booking_by_idempotency_key(idempotency_key)
-            if seen is not None:
-                return seen
+        if not idempotency_key:
+            return self._book_guest(g, name, digits, None)
+        request = {"op": "guest_booking", **asdict(g)}
+        return self._idempotent(
+            GUEST, idempotency_key, request, lambda scope: self._book_guest(g, name, digits, scope)
+        )
+
+    def _book_guest(self, g: GuestBookingRequest, name: str, digits: str, scope: str | None) -> Booking:
         with self.repo.write() as tx:
-            rider = tx.rider_by_phone(digits)
+            rider = next(
+                (
+                    r
+                    for r in tx.riders_by_phone(digits)
+                    if r.rider_id.startswith(GUEST_RIDER_PREFIX) and r.name == name
+                ),
+                None,
+            )
             if rider is None:
                 phone = f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
                 rider = Rider(
-                    rider_id=_new_id("G"),
+                    rider_id=_new_id(GUEST_RIDER_PREFIX),
                     name=name,
                     kana="",
                     phone=phone,
@@ -574,12 +594,15 @@ class DispatchService:
             ),
         )
         if b.state is BookingStatus.REJECTED:
+            if scope is not None:  # a retry gets the same refusal, not a second quote
+                with self.repo.write() as tx:
+                    tx.finish_idempotency(scope, b.booking_id)
             return b
         options = json.loads(b.options_json)
         pick = 0
         if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
             pick = next((i for i, o in enumerate(options) if o["vehicle_id"] == g.vehicle_id), 0)
-        return self.confirm(GUEST, b.booking_id, pick, idempotency_key)
+        return self._confirm(GUEST, b.booking_id, pick, scope)
 
     def _fill_options(self, b: Booking, rider: Rider | None) -> Booking:
         p = self.policy
@@ -699,7 +722,71 @@ class DispatchService:
         self, principal: Principal, booking_id: str, option: int, idempotency_key: str | None = None
     ) -> Booking:
         """Book one of the quoted options. Retries with the same idempotency key (or a second click on
-        the same option) return the same booking; the key is stored in the booking's own transaction."""
+        the same option) return the same booking. The key belongs to the caller and to this request:
+        another caller's key is a different key, and the same key with another booking or option is
+        refused (``idempotency_key_mismatch``)."""
+        if not idempotency_key:
+            return self._confirm(principal, booking_id, option, None)
+        request = {"op": "confirm", "booking_id": booking_id, "option": option}
+        return self._idempotent(
+            principal,
+            idempotency_key,
+            request,
+            lambda scope: self._confirm(principal, booking_id, option, scope),
+        )
+
+    def _idempotent(
+        self,
+        principal: Principal,
+        key: str,
+        request: Mapping[str, Any],
+        work: Callable[[str], Booking],
+    ) -> Booking:
+        """Run ``work`` once per (caller, key). The key is claimed in the database before the work
+        starts, so concurrent retries wait for the first answer (instead of racing it) and then get the
+        same booking; a claim whose work failed is released so that a retry can do it again."""
+        scope = hashlib.sha256(f"{principal.actor}\x00{key}".encode()).hexdigest()
+        digest = hashlib.sha256(json.dumps(request, sort_keys=True, default=str).encode()).hexdigest()
+        deadline = time.monotonic() + self.idempotency_wait_s
+        pause = 0.02
+        while True:
+            try:
+                with self.repo.write() as tx:
+                    claim = tx.claim_idempotency(scope, digest, datetime.now(UTC), self.idempotency_stale_s)
+            except IntegrityError:  # a concurrent request claimed the same key first: wait for it
+                claim = Claim("in_progress")
+            if claim.state == "mismatch":
+                raise Invalid(
+                    "this Idempotency-Key was already used for a different request",
+                    "この操作キーは別の内容の申込みで使われています。新しいキーでやり直してください",
+                    code="idempotency_key_mismatch",
+                )
+            if claim.state == "done":
+                assert claim.booking_id is not None
+                with self.repo.read() as tx:
+                    done = tx.booking(claim.booking_id)
+                assert done is not None
+                return done
+            if claim.state == "new":
+                break
+            if time.monotonic() > deadline:
+                raise Conflict(
+                    "a request with this Idempotency-Key is still being processed; retry shortly",
+                    "同じ操作キーの申込みを処理中です。少し待ってからもう一度お試しください",
+                    code="idempotency_in_progress",
+                )
+            time.sleep(pause)
+            pause = min(pause * 2, 0.25)
+        try:
+            return work(scope)
+        except BaseException:
+            with self.repo.write() as tx:
+                tx.release_idempotency(scope)
+            raise
+
+    def _confirm(self, principal: Principal, booking_id: str, option: int, scope: str | None) -> Booking:
+        """Confirm without key handling; ``scope`` (a claimed idempotency key) is finished in the
+        booking's own transaction, so the key points at the booking exactly when the booking exists."""
         with self.repo.read() as tx:
             b0 = tx.booking(booking_id)
         if b0 is None:
@@ -707,19 +794,11 @@ class DispatchService:
         if b0.state is BookingStatus.QUOTED:
             self.repo.ensure_plans(sorted(self.vehicles), b0.service_date)
         with self.repo.write() as tx:
-            if idempotency_key:
-                seen = tx.booking_by_idempotency_key(idempotency_key)
-                if seen is not None:
-                    if seen.booking_id != booking_id:
-                        raise Conflict(
-                            "this idempotency key was used for another booking",
-                            "この操作キーは別の予約で使われています",
-                            code="idempotency_key_reused",
-                        )
-                    return seen
             b = tx.booking(booking_id, lock=True)
             assert b is not None
             if b.state in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED) and b.chosen_option == option:
+                if scope is not None:
+                    tx.finish_idempotency(scope, b.booking_id)
                 return b  # a double click: already booked with this option
             if b.state is not BookingStatus.QUOTED:
                 raise Conflict(
@@ -780,12 +859,14 @@ class DispatchService:
                 company_id=opt["company_id"],
                 fare_yen=opt["fare_yen"],
                 fare_json=json.dumps(opt["fare"]),
-                idempotency_key=idempotency_key,
+                idempotency_key=scope,
                 planned_pickup_s=ins.pickup_s,
                 planned_dropoff_s=ins.dropoff_s,
                 quote_expires_at=None,
             )
             tx.save_booking(confirmed)
+            if scope is not None:
+                tx.finish_idempotency(scope, booking_id)
             tx.audit(
                 self._entry(
                     b,

@@ -27,6 +27,7 @@ from dispatch.persistence.tables import (
     ApiKeyRow,
     BookingEventRow,
     BookingRow,
+    IdempotencyRow,
     RecurringRuleRow,
     RiderRow,
     VehiclePlanRow,
@@ -76,6 +77,15 @@ class RecurringRule:
     created_at: datetime
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class Claim:
+    """What ``claim_idempotency`` found: ``new`` (do the work), ``done`` (its booking), ``in_progress``
+    (another request with this key is still working) or ``mismatch`` (the key came with another body)."""
+
+    state: str
+    booking_id: str | None = None
+
+
 class Tx:
     """One transaction. Methods with ``lock=True`` take row locks on PostgreSQL (no-op on SQLite, where
     the write transaction already holds the database's write lock)."""
@@ -104,15 +114,55 @@ class Tx:
 
     def rider_by_phone(self, phone: str) -> Rider | None:
         """The rider registered with exactly this phone number (hyphens ignored), if any."""
-        digits = "".join(ch for ch in phone if ch.isdigit())
-        for r in self.s.exec(select(RiderRow).where(col(RiderRow.phone).contains(digits[-4:]))).all():
-            if r.phone.replace("-", "") == digits:
-                return rider_from_row(r)
-        return None
+        found = self.riders_by_phone(phone)
+        return found[0] if found else None
+
+    def riders_by_phone(self, phone: str) -> list[Rider]:
+        """Every rider with exactly this phone number (hyphens ignored), oldest id first."""
+        digits = "".join(ch for ch in phone if ch in "0123456789")
+        rows = self.s.exec(
+            select(RiderRow).where(col(RiderRow.phone).contains(digits[-4:])).order_by(RiderRow.rider_id)
+        ).all()
+        return [rider_from_row(r) for r in rows if r.phone.replace("-", "") == digits]
 
     def add_rider(self, rider: Rider) -> None:
         self.s.add(rider_to_row(rider))
         self.s.flush()
+
+    # --- idempotency keys ---------------------------------------------------------------------------
+    def claim_idempotency(
+        self, scope_key: str, request_hash: str, now: datetime, stale_after_s: float
+    ) -> Claim:
+        """Claim a key for one request before doing its work. A claim left unfinished for longer than
+        ``stale_after_s`` (its process died) is taken over."""
+        stmt = select(IdempotencyRow).where(IdempotencyRow.scope_key == scope_key).with_for_update()
+        row = self.s.exec(stmt).first()
+        if row is None:
+            self.s.add(IdempotencyRow(scope_key=scope_key, request_hash=request_hash, created_at=now))
+            self.s.flush()  # a concurrent claim of the same key fails here (primary key) or at commit
+            return Claim("new")
+        if row.request_hash != request_hash:
+            return Claim("mismatch")
+        if row.booking_id is not None:
+            return Claim("done", row.booking_id)
+        created = row.created_at if row.created_at.tzinfo else row.created_at.replace(tzinfo=now.tzinfo)
+        if (now - created).total_seconds() > stale_after_s:
+            row.created_at = now
+            self.s.add(row)
+            return Claim("new")
+        return Claim("in_progress")
+
+    def finish_idempotency(self, scope_key: str, booking_id: str) -> None:
+        row = self.s.get(IdempotencyRow, scope_key)
+        if row is not None:
+            row.booking_id = booking_id
+            self.s.add(row)
+
+    def release_idempotency(self, scope_key: str) -> None:
+        """Forget an unfinished claim (its request failed), so that a retry does the work again."""
+        row = self.s.get(IdempotencyRow, scope_key)
+        if row is not None and row.booking_id is None:
+            self.s.delete(row)
 
     # --- bookings ----------------------------------------------------------------------------------
     def booking(self, booking_id: str, *, lock: bool = False) -> Booking | None:

@@ -183,3 +183,14 @@ class ApiKeyRow(SQLModel, table=True):
     role: str  # operator | company
     company_id: str | None = Field(default=None, foreign_key="company.company_id")
     created_at: datetime
+
+
+class IdempotencyRow(SQLModel, table=True):
+    """One Idempotency-Key as one caller used it: claimed before the work starts (so concurrent retries
+    wait for the first answer), bound to a hash of the request, finished with the booking it made."""
+
+    __tablename__ = "idempotency_record"
+    scope_key: str = Field(primary_key=True)  # sha256 of the caller and the key: keys never cross callers
+    request_hash: str
+    booking_id: str | None = None
+    created_at: datetime

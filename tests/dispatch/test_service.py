@@ -12,6 +12,7 @@ import pytest
 
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
 from dispatch.notify import InMemoryNotifier
+from dispatch.persistence.repository import Principal
 from dispatch.service import Conflict, DispatchService, Endpoint, Invalid, NotFound, RuleRequest
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
@@ -84,9 +85,13 @@ def test_confirm_is_idempotent_and_keys_cannot_be_reused(
     plan_ids = [bid for r in svc.runs(OPERATOR, DAY) for bid in (s["booking_id"] for s in r["stops"])]
     assert plan_ids.count(qa.booking_id) == 2  # one pickup and one drop-off, not two of each
     qb = svc.quote(OPERATOR, trip(b, "youme-town", "pickup_after", "13:00"))
-    with pytest.raises(Conflict) as err:
+    with pytest.raises(Invalid) as err:
         svc.confirm(OPERATOR, qb.booking_id, 0, idempotency_key="same")
-    assert err.value.code == "idempotency_key_reused"
+    assert err.value.code == "idempotency_key_mismatch"
+    # keys belong to their caller: another operator's "same" is a different key
+    other = svc.confirm(Principal("operator", "desk-2"), qb.booking_id, 0, idempotency_key="same")
+    assert other.booking_id == qb.booking_id and other.state is BookingStatus.SCHEDULED
+    qb = svc.quote(OPERATOR, trip(b, "yamaguchi-sta", "pickup_after", "15:00"))
     assert svc.booking(OPERATOR, qb.booking_id).state is BookingStatus.QUOTED
     with pytest.raises(Conflict):
         svc.confirm(OPERATOR, qa.booking_id, 1 if len(json.loads(qa.options_json)) > 1 else 5)
