@@ -155,11 +155,7 @@ def test_ten_concurrent_retries_of_one_guest_booking_make_one_booking(url: str) 
         t.join()
     assert [r.status_code for r in answers] == [201] * 10, [r.text[:200] for r in answers]
     assert len({r.json()["booking_id"] for r in answers}) == 1
-    mine = [
-        b
-        for b in day_bookings(url, DAY)
-        if b["rider_id"].startswith("G") and b["time"] == "13:00"
-    ]
+    mine = [b for b in day_bookings(url, DAY) if b["rider_id"].startswith("G") and b["time"] == "13:00"]
     assert len(mine) == 1, mine  # no stray quotes, no second booking
     assert mine[0]["status"] == "scheduled"
 

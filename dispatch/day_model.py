@@ -1,0 +1,180 @@
+"""The one mapping between dispatch and the solver: the day's plans and bookings as an immutable
+``solver.Problem`` (``DayModel``), a booking's promise as a ``solver.Request``, and solver stop orders
+and times back into plan rows and planned times."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date
+from typing import Any
+
+from dispatch.booking import Booking, BookingStatus, TimeMode, VehiclePlan
+from dispatch.context import DispatchContext
+from dispatch.matrix import PointMatrix, point_key
+from dispatch.persistence.repository import Tx
+from geo import LatLon
+from solver import OPEN, Problem, Request, StopKind, TimeWindow
+from solver import Vehicle as SolverVehicle
+from solver.schedule import PlannedStop, earliest_schedule
+
+__all__ = [
+    "DayModel",
+    "PointMatrix",
+    "build_day_model",
+    "ins_times",
+    "request_for",
+    "retime",
+    "route_distance",
+    "write_plan",
+]
+
+
+@dataclass
+class DayModel:
+    problem: Problem
+    plan: dict[str, list[PlannedStop]]
+    bookings: dict[str, Booking]
+    versions: dict[str, int]
+    extra: dict[str, int] = field(default_factory=dict)  # point indices of a request being quoted
+
+
+def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, float], int]) -> Request:
+    key = point_key
+    wheelchair = b.wheelchairs > 0
+    arrive_from = 0
+    # once aboard, arriving early is no longer a broken promise (the rider chose to get in)
+    if b.time_mode == TimeMode.ARRIVE_BY.value and b.time_s is not None and b.picked_up_at_s is None:
+        # an appointment: neither late nor needlessly early
+        arrive_from = max(0, b.time_s - ctx.policy.arrive_early_s)
+    return Request(
+        request_id=b.booking_id,
+        pickup=index[key(b.origin)],
+        dropoff=index[key(b.destination)],
+        seats=b.seats,
+        wheelchairs=b.wheelchairs,
+        pickup_window=TimeWindow(b.promised_pickup_from_s or 0, b.promised_pickup_to_s or OPEN.latest),
+        dropoff_window=TimeWindow(arrive_from, b.promised_arrival_by_s or OPEN.latest),
+        boarding_s=ctx.policy.boarding_wheelchair_s if wheelchair else ctx.policy.boarding_s,
+        alighting_s=ctx.policy.alighting_s,
+        max_ride_time_s=b.max_ride_time_s or OPEN.latest,
+        vehicle_id=b.vehicle_id if b.state is BookingStatus.PICKED_UP else None,
+        picked_up_at=b.picked_up_at_s if b.state is BookingStatus.PICKED_UP else None,
+    )
+
+
+def build_day_model(
+    ctx: DispatchContext,
+    tx: Tx,
+    d: date,
+    *,
+    vehicle_ids: Sequence[str] | None = None,
+    extra_points: Mapping[str, LatLon] | None = None,
+    include_unassigned: bool = False,
+) -> DayModel:
+    plans = tx.plans(d)
+    vids = [
+        v
+        for v in (vehicle_ids if vehicle_ids is not None else sorted(ctx.vehicles))
+        if not plans.get(v, VehiclePlan(v, d)).out_of_service
+    ]
+    wanted = {bid for v in vids for bid, _ in plans.get(v, VehiclePlan(v, d)).stops}
+    statuses = [BookingStatus.SCHEDULED, BookingStatus.PICKED_UP]
+    if include_unassigned:
+        statuses.append(BookingStatus.CONFIRMED)
+    if vehicle_ids is None or include_unassigned:
+        day = tx.bookings(service_date=d, statuses=statuses)
+    else:
+        day = tx.bookings(ids=sorted(wanted)) if wanted else []
+    bookings = {
+        b.booking_id: b
+        for b in day
+        if b.booking_id in wanted or (include_unassigned and b.state is BookingStatus.CONFIRMED)
+    }
+    points: list[LatLon] = [ctx.companies[ctx.vehicles[v].company_id].depot for v in vids]
+    anchors = {v: plans[v] for v in vids if v in plans and plans[v].anchor is not None}
+    points += [p.anchor for p in anchors.values() if p.anchor is not None]
+    for b in bookings.values():
+        points += [b.origin, b.destination]
+    extra = dict(extra_points or {})
+    points += list(extra.values())
+    idx, dur, dist = ctx.matrix.indices(points)
+    index = {point_key(p): i for p, i in zip(points, idx, strict=True)}
+    vehicles = []
+    for v in vids:
+        veh = ctx.vehicles[v]
+        depot = index[point_key(ctx.companies[veh.company_id].depot)]
+        start, earliest = depot, veh.shift.start_s
+        anchored = anchors.get(v)
+        if anchored is not None and anchored.anchor is not None and anchored.anchor_s is not None:
+            # the vehicle is out on its run: the rest of its day starts where it last reported
+            start = index[point_key(anchored.anchor)]
+            earliest = min(max(earliest, anchored.anchor_s), veh.shift.end_s)
+        vehicles.append(
+            SolverVehicle(
+                v,
+                start,
+                depot,
+                TimeWindow(earliest, veh.shift.end_s),
+                veh.seats,
+                veh.wheelchair_places,
+                veh.features,
+            )
+        )
+    requests = {bid: request_for(ctx, b, index) for bid, b in bookings.items()}
+    problem = Problem(tuple(requests.values()), tuple(vehicles), dur, dist, name=f"day {d}")
+    plan: dict[str, list[PlannedStop]] = {}
+    for v in vids:
+        stops = []
+        for bid, kind in plans.get(v, VehiclePlan(v, d)).stops:
+            if bid in requests:
+                stops.append((requests[bid], StopKind(kind)))
+        plan[v] = stops
+    versions = {v: plans[v].version if v in plans else 0 for v in vids}
+    extra_idx = {k: index[point_key(p)] for k, p in extra.items()}
+    return DayModel(problem, plan, bookings, versions, extra_idx)
+
+
+def write_plan(
+    tx: Tx,
+    plan: VehiclePlan,
+    times: Mapping[tuple[str, str], int],
+    bookings: Mapping[str, Booking],
+) -> None:
+    """Store a vehicle's new stop order and refresh the planned times of the riders on it."""
+    tx.save_plan(plan)
+    updates: dict[str, dict[str, Any]] = {}
+    for bid, kind in plan.stops:
+        b = bookings.get(bid)
+        t = times.get((bid, kind))
+        field_name = "planned_pickup_s" if kind == "pickup" else "planned_dropoff_s"
+        if b is not None and t is not None and getattr(b, field_name) != t:
+            updates.setdefault(bid, {})[field_name] = t
+    for bid, upd in updates.items():
+        tx.save_booking(replace(bookings[bid], **upd))
+
+
+def retime(ctx: DispatchContext, tx: Tx, plan: VehiclePlan, changed: Mapping[str, Booking]) -> None:
+    """Store a plan after stops were removed, with fresh planned times when the route still times."""
+    tx.save_plan(plan)
+    model = build_day_model(ctx, tx, plan.service_date, vehicle_ids=[plan.vehicle_id])
+    bookings = {**model.bookings, **changed}
+    by_id = {r.request_id: r for r in model.problem.requests}
+    stops = [(by_id[bid], StopKind(k)) for bid, k in plan.stops if bid in by_id]
+    veh = model.problem.vehicles[0] if model.problem.vehicles else None
+    sched = earliest_schedule(model.problem, veh, stops) if veh is not None else None
+    times = dict(ins_times(stops, sched)) if sched is not None else {}
+    write_plan(tx, plan, times, bookings)
+
+
+def ins_times(stops: Sequence[PlannedStop], schedule: Sequence[int]) -> list[tuple[tuple[str, str], int]]:
+    return [((r.request_id, k.value), t) for (r, k), t in zip(stops, schedule[1:-1], strict=True)]
+
+
+def route_distance(problem: Problem, vid: str, stops: Sequence[PlannedStop]) -> int:
+    if not stops:
+        return 0
+    v = problem.vehicles[problem.vehicle_index[vid]]
+    locs = [v.start] + [r.pickup if k is StopKind.PICKUP else r.dropoff for r, k in stops] + [v.end]
+    return int(sum(problem.distance_m[a, b] for a, b in itertools.pairwise(locs)))

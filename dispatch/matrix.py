@@ -1,0 +1,65 @@
+"""Travel times over every point the dispatch day has seen, grown a row and column at a time."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+
+import numpy as np
+import numpy.typing as npt
+
+from geo import LatLon, TravelTimeModel
+
+
+def point_key(p: LatLon) -> tuple[float, float]:
+    """The identity of a point in the matrix (coordinates to 6 decimals, ~0.1 m)."""
+    return (round(p.lat, 6), round(p.lon, 6))
+
+
+class PointMatrix:
+    """Travel times between every point seen so far, grown a row and column at a time.
+
+    Bookings reuse a few hundred points (homes, hospitals, depots), so a quote computes travel only for
+    points it has not seen. Arrays are replaced, never changed in place: a running solve keeps its copy.
+    """
+
+    def __init__(self, model: TravelTimeModel, max_points: int = 6000) -> None:
+        self.model = model
+        self.max_points = max_points
+        self._lock = threading.Lock()
+        self._points: list[LatLon] = []
+        self._index: dict[tuple[float, float], int] = {}
+        self._dur: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
+        self._dist: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
+
+    def indices(
+        self, points: Sequence[LatLon]
+    ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        with self._lock:
+            fresh: dict[tuple[float, float], LatLon] = {}
+            for p in points:
+                k = point_key(p)
+                if k not in self._index:
+                    fresh.setdefault(k, p)
+            new = list(fresh.values())
+            if len(self._points) + len(new) > self.max_points:
+                self._points, self._index = [], {}
+                self._dur = self._dist = np.zeros((0, 0), dtype=np.int64)
+                new = list({point_key(p): p for p in points}.values())
+            if new:
+                old = self._points
+                allp = old + new
+                n0, n = len(old), len(allp)
+                dur = np.zeros((n, n), dtype=np.int64)
+                dist = np.zeros((n, n), dtype=np.int64)
+                dur[:n0, :n0], dist[:n0, :n0] = self._dur, self._dist
+                rows = self.model.matrix(new, allp)  # new -> everything
+                dur[n0:, :], dist[n0:, :] = rows.duration_s, rows.distance_m
+                if n0:
+                    cols = self.model.matrix(old, new)  # old -> new
+                    dur[:n0, n0:], dist[:n0, n0:] = cols.duration_s, cols.distance_m
+                self._points = allp
+                for i, p in enumerate(new, start=n0):
+                    self._index[point_key(p)] = i
+                self._dur, self._dist = dur, dist
+            return [self._index[point_key(p)] for p in points], self._dur, self._dist

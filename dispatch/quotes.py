@@ -1,0 +1,488 @@
+"""Quotes, previews and confirmations: the instant insertion of one trip into the day, fixed fares per
+option, and the single write transaction that turns a quoted option into a promise."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict, replace
+from datetime import UTC, date, timedelta
+from typing import Any
+
+from dispatch.access import resolve
+from dispatch.booking import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    TimeMode,
+    TimeRequest,
+)
+from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id
+from dispatch.day_model import build_day_model, ins_times, request_for, write_plan
+from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
+from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.idempotency import run_once
+from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
+from dispatch.matrix import point_key
+from dispatch.persistence.repository import Principal
+from fares import Concession, FareError, FareInputs, VehicleClass
+from fares import quote as fare_quote
+from geo import LatLon, zone_for
+from solver import (
+    OPEN,
+    Request,
+    StopKind,
+    TimeWindow,
+    insertion_options,
+    precheck,
+    ride_time_limit,
+)
+from solver.schedule import PlannedStop
+
+log = logging.getLogger("noriai.dispatch")
+
+
+def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Booking:
+    """Options for a trip, stored as a ``quoted`` booking (or ``rejected`` with the reason)."""
+    with ctx.repo.read() as tx:
+        rider = tx.rider(req.rider_id)
+    if rider is None:
+        raise NotFound(f"no rider {req.rider_id}", f"利用者 {req.rider_id} は登録されていません")
+    olabel, opoint, oplace = resolve(ctx, req.origin, rider)
+    dlabel, dpoint, dplace = resolve(ctx, req.destination, rider)
+    if not 0 <= req.companions <= 8:
+        raise Invalid("companions must be 0..8", "同乗者は0〜8人で指定してください")
+    bad = bad_trip(ctx, opoint, dpoint, req.service_date)
+    if bad is not None:
+        raise Invalid(bad[1], bad[2])
+    needs = rider.needs
+    wheelchairs = 1 if needs.wheelchair else 0
+    seats = req.companions + (1 if needs.companion else 0) + (0 if needs.wheelchair else 1)
+    now = ctx.now()
+    b = Booking(
+        booking_id=new_id("B"),
+        rider_id=rider.rider_id,
+        service_date=req.service_date,
+        status=BookingStatus.QUOTED.value,
+        created_at=now.astimezone(UTC),
+        updated_at=now.astimezone(UTC),
+        origin_label=olabel,
+        origin_lat=opoint.lat,
+        origin_lon=opoint.lon,
+        origin_place_id=oplace,
+        dest_label=dlabel,
+        dest_lat=dpoint.lat,
+        dest_lon=dpoint.lon,
+        dest_place_id=dplace,
+        time_mode=req.time.mode.value,
+        time_s=req.time.time_s,
+        seats=seats,
+        wheelchairs=wheelchairs,
+        needs=",".join(k for k in ("wheelchair", "walker", "companion") if getattr(needs, k)),
+        return_of=req.return_of,
+        recurring_rule_id=req.recurring_rule_id,
+    )
+    b = fill_options(ctx, b, rider)
+    with ctx.repo.write() as tx:
+        tx.save_booking(b)
+        tx.audit(
+            ctx.entry(
+                b,
+                principal,
+                BookingEvent.REJECT if b.state is BookingStatus.REJECTED else "quote",
+                None,
+                {"options": len(json.loads(b.options_json)), "reason": b.reason},
+            )
+        )
+    log.info(
+        "quote %s rider=%s status=%s options=%d",
+        b.booking_id,
+        b.rider_id,
+        b.status,
+        len(json.loads(b.options_json)),
+    )
+    return b
+
+
+def bad_trip(
+    ctx: DispatchContext, origin: LatLon, destination: LatLon, d: date
+) -> tuple[str, str, str] | None:
+    """Why no vehicle can be asked for this trip at all: (code, English, Japanese), or None."""
+    if point_key(origin) == point_key(destination):
+        return ("same_place", "origin and destination are the same place", "出発地と目的地が同じです")
+    today = ctx.now().date()
+    if d < today or d > today + timedelta(days=60):
+        return (
+            "bad_date",
+            f"service date {d} is outside today .. 60 days ahead",
+            f"{d} は予約できる日（本日〜60日後）ではありません",
+        )
+    return None
+
+
+def preview(
+    ctx: DispatchContext, origin: LatLon, destination: LatLon, d: date, time: TimeRequest, *, seats: int = 1
+) -> tuple[list[dict[str, Any]], str | None]:
+    """Options for a trip by nobody in particular (the trip planner's taxi leg): the same insertion
+    and fixed fare as ``quote``, nothing stored. Returns (options, None) or ([], reason)."""
+    bad = bad_trip(ctx, origin, destination, d)
+    if bad is not None:
+        return [], f"{bad[0]}: {bad[1]} / {bad[2]}"
+    now = ctx.now().astimezone(UTC)
+    b = Booking(
+        booking_id="PREVIEW",
+        rider_id="",
+        service_date=d,
+        status=BookingStatus.QUOTED.value,
+        created_at=now,
+        updated_at=now,
+        origin_label="",
+        origin_lat=origin.lat,
+        origin_lon=origin.lon,
+        dest_label="",
+        dest_lat=destination.lat,
+        dest_lon=destination.lon,
+        time_mode=time.mode.value,
+        time_s=time.time_s,
+        seats=max(1, seats),
+    )
+    b = fill_options(ctx, b, None)
+    if b.state is BookingStatus.REJECTED:
+        return [], b.reason
+    return json.loads(b.options_json), None
+
+
+def book_guest(ctx: DispatchContext, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
+    """A booking made by the rider themself from the trip planner, quoted and confirmed in one step.
+
+    A guest is never matched to a rider an operator registered, even with the same phone number:
+    the booking is made for a guest rider with the name typed here, so the answer never reveals a
+    registered rider's name and never applies their discounts. A guest rider with the same phone and
+    name is reused. A retry with the same idempotency key and body returns the same booking."""
+    name = g.name.strip()
+    digits = "".join(ch for ch in g.phone if ch in "0123456789")
+    if not 1 <= len(name) <= 60:
+        raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
+    if not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+        raise Invalid(
+            "phone must be a Japanese number of 10 or 11 digits", "電話番号（10〜11桁）を入力してください"
+        )
+    if not idempotency_key:
+        return _book_guest(ctx, g, name, digits, None)
+    request = {"op": "guest_booking", **asdict(g)}
+    return run_once(
+        ctx, GUEST, idempotency_key, request, lambda scope: _book_guest(ctx, g, name, digits, scope)
+    )
+
+
+def _book_guest(
+    ctx: DispatchContext, g: GuestBookingRequest, name: str, digits: str, scope: str | None
+) -> Booking:
+    with ctx.repo.write() as tx:
+        rider = next(
+            (
+                r
+                for r in tx.riders_by_phone(digits)
+                if r.rider_id.startswith(GUEST_RIDER_PREFIX) and r.name == name
+            ),
+            None,
+        )
+        if rider is None:
+            phone = f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+            rider = Rider(
+                rider_id=new_id(GUEST_RIDER_PREFIX),
+                name=name,
+                kana="",
+                phone=phone,
+                home=g.origin,
+                district="",
+                birth_year=0,
+                needs=MobilityNeeds(wheelchair=g.wheelchair),
+                disability_certificate=False,
+                welfare_bus_pass=False,
+                consent=Consent(data_reuse=g.consent_data_reuse),
+            )
+            tx.add_rider(rider)
+            log.info("guest rider %s registered from the trip planner", rider.rider_id)
+    b = quote(
+        ctx,
+        GUEST,
+        QuoteRequest(
+            rider.rider_id,
+            Endpoint("point", point=g.origin, label=g.origin_label),
+            Endpoint("point", point=g.destination, label=g.destination_label),
+            g.service_date,
+            g.time,
+            companions=max(0, g.seats - 1),
+        ),
+    )
+    if b.state is BookingStatus.REJECTED:
+        if scope is not None:  # a retry gets the same refusal, not a second quote
+            with ctx.repo.write() as tx:
+                tx.finish_idempotency(scope, b.booking_id)
+        return b
+    options = json.loads(b.options_json)
+    pick = 0
+    if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
+        pick = next((i for i, o in enumerate(options) if o["vehicle_id"] == g.vehicle_id), 0)
+    return _confirm(ctx, GUEST, b.booking_id, pick, scope)
+
+
+def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booking:
+    p = ctx.policy
+    d = b.service_date
+    direct = ctx.travel.leg(b.origin, b.destination)
+    max_ride = ride_time_limit(direct.duration_s, p.ride_factor, p.ride_extra_s)
+    boarding = p.boarding_wheelchair_s if b.wheelchairs else p.boarding_s
+    lead = ctx.service_seconds(d) + 10 * 60  # nothing can be offered sooner than 10 min from now
+    assert b.time_s is not None
+    t = b.time_s
+    if b.time_mode == TimeMode.PICKUP_AFTER.value:
+        pw = (max(t, lead), t + p.search_after_s)
+        dw = (0, OPEN.latest)
+    else:
+        dw = (t - p.arrive_early_s, t)
+        pw = (max(t - p.arrive_early_s - max_ride, lead), t - boarding - direct.duration_s)
+    if pw[0] > pw[1]:
+        return replace(
+            b,
+            status=BookingStatus.REJECTED.value,
+            reason="too_late: that time has passed or is too close / 時間が過ぎているか、直前すぎます",
+        )
+    with ctx.repo.read() as tx:  # plan rows may not exist yet: confirm creates them before locking
+        model = build_day_model(ctx, tx, d, extra_points={"o": b.origin, "d": b.destination})
+    req = Request(
+        request_id=b.booking_id,
+        pickup=model.extra["o"],
+        dropoff=model.extra["d"],
+        seats=b.seats,
+        wheelchairs=b.wheelchairs,
+        pickup_window=TimeWindow(*pw),
+        dropoff_window=TimeWindow(*dw),
+        boarding_s=boarding,
+        alighting_s=p.alighting_s,
+        max_ride_time_s=max_ride,
+    )
+    opts = insertion_options(model.problem, model.plan, req, max_options=3)
+    if not opts:
+        reason = precheck(model.problem, req)
+        text = (
+            f"{reason.name.lower()}: {reason.value}" if reason else "full: every vehicle is busy at that time"
+        )
+        ja = "その時間帯は空き車両がありません" if reason is None else "条件に合う車両がありません"
+        return replace(b, status=BookingStatus.REJECTED.value, reason=f"{text} / {ja}")
+    options = []
+    concession = Concession.DISABILITY if rider is not None and rider.disability_certificate else None
+    zone = zone_for(b.origin, ctx.zones)
+    for o in opts:
+        veh = ctx.vehicles[o.vehicle_id]
+        company = ctx.companies[veh.company_id]
+        promised_from = max(pw[0], o.pickup_s - p.pickup_window_before_s)
+        promised_to = o.pickup_s + p.pickup_window_after_s
+        arrive_by = t if b.time_mode == TimeMode.ARRIVE_BY.value else None
+        try:
+            fq = fare_quote(
+                FareInputs(
+                    ctx.tariff.tariff_id,
+                    ctx.tariff.version,
+                    direct.distance_m,
+                    direct.duration_s,
+                    ctx.wall_clock(d, o.pickup_s).replace(tzinfo=None),
+                    vehicle_class=vehicle_class(veh.kind),
+                    area_id=zone.zone_id if zone else None,
+                    concession=concession,
+                ),
+                ctx.tariff,
+            )
+        except FareError as exc:
+            raise Invalid(f"cannot price this trip: {exc}", "運賃を計算できません") from None
+        options.append(
+            {
+                "vehicle_id": o.vehicle_id,
+                "company_id": company.company_id,
+                "company_name": company.name,
+                "vehicle_kind": veh.kind.value,
+                "pickup_s": o.pickup_s,
+                "dropoff_s": o.dropoff_s,
+                "pickup_from_s": promised_from,
+                "pickup_to_s": promised_to,
+                "arrive_by_s": arrive_by,
+                "max_ride_time_s": max_ride,
+                "direct_distance_m": direct.distance_m,
+                "shared": len(o.stops) > 2 and overlaps(o.stops, b.booking_id, o.schedule),
+                "fare_yen": fq.total_yen,
+                "fare": fq.to_dict(),
+                "plan_version": model.versions.get(o.vehicle_id, 0),
+            }
+        )
+    expires = ctx.now() + timedelta(seconds=p.quote_valid_s)
+    return replace(b, options_json=json.dumps(options), quote_expires_at=expires.astimezone(UTC))
+
+
+def overlaps(stops: Sequence[PlannedStop], booking_id: str, schedule: Sequence[int]) -> bool:
+    """Whether another rider is aboard at some point of this rider's trip."""
+    aboard: set[str] = set()
+    mine = False
+    for (r, kind), _t in zip(stops, schedule[1:-1], strict=True):
+        if r.request_id == booking_id:
+            if kind is StopKind.PICKUP:
+                mine = True
+                if aboard:
+                    return True
+            else:
+                return bool(aboard)
+        elif kind is StopKind.PICKUP:
+            aboard.add(r.request_id)
+            if mine:
+                return True
+        else:
+            aboard.discard(r.request_id)
+    return False
+
+
+def confirm(
+    ctx: DispatchContext,
+    principal: Principal,
+    booking_id: str,
+    option: int,
+    idempotency_key: str | None = None,
+) -> Booking:
+    """Book one of the quoted options. Retries with the same idempotency key (or a second click on
+    the same option) return the same booking. The key belongs to the caller and to this request:
+    another caller's key is a different key, and the same key with another booking or option is
+    refused (``idempotency_key_mismatch``)."""
+    if not idempotency_key:
+        return _confirm(ctx, principal, booking_id, option, None)
+    request = {"op": "confirm", "booking_id": booking_id, "option": option}
+    return run_once(
+        ctx,
+        principal,
+        idempotency_key,
+        request,
+        lambda scope: _confirm(ctx, principal, booking_id, option, scope),
+    )
+
+
+def _confirm(
+    ctx: DispatchContext, principal: Principal, booking_id: str, option: int, scope: str | None
+) -> Booking:
+    """Confirm without key handling; ``scope`` (a claimed idempotency key) is finished in the
+    booking's own transaction, so the key points at the booking exactly when the booking exists."""
+    with ctx.repo.read() as tx:
+        b0 = tx.booking(booking_id)
+    if b0 is None:
+        raise NotFound(f"no booking {booking_id}", f"予約 {booking_id} が見つかりません")
+    if b0.state is BookingStatus.QUOTED:
+        ctx.repo.ensure_plans(sorted(ctx.vehicles), b0.service_date)
+    with ctx.repo.write() as tx:
+        b = tx.booking(booking_id, lock=True)
+        assert b is not None
+        if b.state in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED) and b.chosen_option == option:
+            if scope is not None:
+                tx.finish_idempotency(scope, b.booking_id)
+            return b  # a double click: already booked with this option
+        if b.state is not BookingStatus.QUOTED:
+            raise Conflict(
+                f"booking {booking_id} is {b.status}, it cannot be confirmed",
+                f"この予約は「{b.state.label_ja}」のため確定できません",
+                code="bad_state",
+            )
+        if b.quote_expires_at is not None and aware(b.quote_expires_at) < ctx.now():
+            raise Conflict(
+                "the quote has expired; quote again",
+                "見積の有効期限が切れました。もう一度検索してください",
+                code="quote_expired",
+            )
+        options = json.loads(b.options_json)
+        if not 0 <= option < len(options):
+            raise Invalid(f"option must be 0..{len(options) - 1}", "選択肢の番号が不正です")
+        opt = options[option]
+        vid = opt["vehicle_id"]
+        plan = tx.plan(vid, b.service_date, lock=True)
+        if plan.out_of_service:
+            raise Conflict(
+                "that vehicle is out of service; quote again",
+                "その車両は運休中です。再検索してください",
+                code="option_gone",
+            )
+        promised = replace(
+            b,
+            promised_pickup_from_s=opt["pickup_from_s"],
+            promised_pickup_to_s=opt["pickup_to_s"],
+            promised_arrival_by_s=opt["arrive_by_s"],
+            max_ride_time_s=opt["max_ride_time_s"],
+        )
+        model = build_day_model(
+            ctx, tx, b.service_date, vehicle_ids=[vid], extra_points={"o": b.origin, "d": b.destination}
+        )
+        req = request_for(
+            ctx,
+            promised,
+            {
+                point_key(b.origin): model.extra["o"],
+                point_key(b.destination): model.extra["d"],
+            },
+        )
+        got = insertion_options(model.problem, model.plan, req, max_options=1, max_checks_per_vehicle=400)
+        if not got:
+            raise Conflict(
+                "that option was just taken by another booking; quote again",
+                "この便は直前に他の予約で埋まりました。もう一度検索してください",
+                code="option_gone",
+            )
+        ins = got[0]
+        now = ctx.now().astimezone(UTC)
+        confirmed = replace(
+            promised,
+            status=BookingStatus.SCHEDULED.value,
+            updated_at=now,
+            chosen_option=option,
+            vehicle_id=vid,
+            company_id=opt["company_id"],
+            fare_yen=opt["fare_yen"],
+            fare_json=json.dumps(opt["fare"]),
+            idempotency_key=scope,
+            planned_pickup_s=ins.pickup_s,
+            planned_dropoff_s=ins.dropoff_s,
+            quote_expires_at=None,
+        )
+        tx.save_booking(confirmed)
+        if scope is not None:
+            tx.finish_idempotency(scope, booking_id)
+        tx.audit(
+            ctx.entry(
+                b,
+                principal,
+                BookingEvent.CONFIRM,
+                BookingStatus.CONFIRMED,
+                {"option": option, "fare_yen": opt["fare_yen"]},
+            )
+        )
+        tx.audit(
+            ctx.entry(
+                replace(b, status=BookingStatus.CONFIRMED.value),
+                principal,
+                BookingEvent.ASSIGN,
+                BookingStatus.SCHEDULED,
+                {"vehicle_id": vid},
+            )
+        )
+        new_stops = tuple((r.request_id, k.value) for r, k in ins.stops)
+        write_plan(
+            tx,
+            replace(plan, stops=new_stops, version=plan.version + 1),
+            dict(ins_times(ins.stops, ins.schedule)),
+            model.bookings,
+        )
+    log.info("booked %s vehicle=%s fare_yen=%s", booking_id, vid, opt["fare_yen"])
+    ctx.notify_run(opt["company_id"], vid, b.service_date, plan.version + 1, "booking_added")
+    return confirmed
+
+
+def vehicle_class(kind: VehicleKind) -> VehicleClass:
+    return {
+        VehicleKind.SEDAN: VehicleClass.SMALL,
+        VehicleKind.JUMBO: VehicleClass.JUMBO,
+        VehicleKind.WELFARE: VehicleClass.WELFARE,
+    }[kind]
