@@ -49,7 +49,7 @@ def serve(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, 60, lambda: proc.poll() is None, lambda: log.read_text()[-3000:])
+            wait_healthy(url, 180, lambda: proc.poll() is None, lambda: log.read_text()[-3000:])
             yield url, log
         finally:
             proc.terminate()
