@@ -74,6 +74,8 @@ class RedisLease:
         self.ttl_ms = int(ttl_s * 1000)
         self.holder = holder or default_holder()
         self._value = ""
+        self._renew = self.client.register_script(_RENEW)
+        self._release = self.client.register_script(_RELEASE)
 
     def acquire(self) -> int | None:
         try:
@@ -90,7 +92,7 @@ class RedisLease:
         if not self._value:
             return False
         try:
-            return bool(self.client.eval(_RENEW, 1, self.key, self._value, self.ttl_ms))
+            return bool(self._renew(keys=[self.key], args=[self._value, self.ttl_ms]))
         except redis.RedisError as exc:
             log.warning("lease renewal failed: %s", type(exc).__name__)
             return False
@@ -98,7 +100,7 @@ class RedisLease:
     def release(self) -> None:
         if self._value:
             try:
-                self.client.eval(_RELEASE, 1, self.key, self._value)
+                self._release(keys=[self.key], args=[self._value])
             except redis.RedisError:
                 pass  # it expires by itself
             self._value = ""

@@ -19,12 +19,18 @@ def database_backend(url: str) -> str:
     return make_url(url).get_backend_name()
 
 
-def create_db_engine(url: str, *, read_only: bool = False) -> Engine:
+def create_db_engine(
+    url: str, *, read_only: bool = False, pool_size: int = 10, max_overflow: int = 20
+) -> Engine:
     """``read_only`` engines (SQLite) open plain deferred transactions, so quotes and pages read in
-    parallel under WAL instead of queueing behind BEGIN IMMEDIATE with the booking writers."""
+    parallel under WAL instead of queueing behind BEGIN IMMEDIATE with the booking writers.
+
+    ``pool_size``/``max_overflow`` size the PostgreSQL pool of *this process*: with N API workers each
+    opens up to two engines of ``pool_size + max_overflow`` connections, which must stay under the
+    server's ``max_connections``."""
     u = make_url(url)
     if u.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        return create_engine(url, pool_pre_ping=True, pool_size=pool_size, max_overflow=max_overflow)
     if u.database and u.database != ":memory:":
         Path(u.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 10})
