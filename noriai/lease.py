@@ -14,6 +14,7 @@ by the plans' optimistic version check: a re-optimisation commits only if no pla
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -99,10 +100,8 @@ class RedisLease:
 
     def release(self) -> None:
         if self._value:
-            try:
+            with contextlib.suppress(redis.RedisError):  # if the store is away, it expires by itself
                 self._release(keys=[self.key], args=[self._value])
-            except redis.RedisError:
-                pass  # it expires by itself
             self._value = ""
 
     def current_holder(self) -> str | None:
