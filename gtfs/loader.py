@@ -10,7 +10,6 @@ or any error-level issue), with the first error in the message.
 
 from __future__ import annotations
 
-import zipfile
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ import numpy.typing as npt
 
 from gtfs.calendar import ServiceCalendar
 from gtfs.model import Agency, FeedIssue, Route, ServicePattern, Severity, Stop, Trip
-from gtfs.tables import FeedError, read_bytes, read_table
+from gtfs.tables import DEFAULT_BUDGET, FeedError, SizeBudget, check_budget, read_bytes, read_table
 from gtfs.times import parse_date, parse_time
 
 REQUIRED_FILES = ("agency.txt", "stops.txt", "routes.txt", "trips.txt", "stop_times.txt")
@@ -137,22 +136,18 @@ class Feed:
         return [t.trip_id for t in self.trips.values() if t.service_id in active]
 
 
-def _members(path: Path) -> list[str]:
-    if path.is_dir():
-        return sorted(p.name for p in path.iterdir() if p.is_file())
-    try:
-        with zipfile.ZipFile(path) as z:
-            bad = z.testzip()
-            if bad is not None:
-                raise FeedError(f"{path}: corrupt member {bad} in the zip")
-            return sorted(Path(n).name for n in z.namelist() if not n.endswith("/"))
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
-        raise FeedError(f"{path}: not a readable GTFS zip or folder: {exc}") from None
-
-
 class _Collector:
-    def __init__(self) -> None:
+    def __init__(self, path: Path, budget: SizeBudget) -> None:
+        self.path, self.budget = path, budget
         self.issues: list[FeedIssue] = []
+
+    def table(self, name: str) -> Iterator[tuple[int, dict[str, str]]]:
+        """The rows of one table; a row that cannot be read (corrupt zip data, bad CSV, not UTF-8) ends
+        the table with one error naming its line, and the rows before it stand."""
+        try:
+            yield from read_table(self.path, name, self.budget)
+        except FeedError as exc:
+            self.error(exc.file or name, exc.line, None, exc.reason or str(exc))
 
     def error(self, file: str, line: int | None, fld: str | None, msg: str) -> None:
         self.issues.append(FeedIssue(Severity.ERROR, file, line, fld, msg))
@@ -161,9 +156,9 @@ class _Collector:
         self.issues.append(FeedIssue(Severity.WARNING, file, line, fld, msg))
 
 
-def _rows(path: Path, name: str, out: _Collector) -> Iterator[tuple[int, dict[str, str]]]:
+def _rows(name: str, out: _Collector) -> Iterator[tuple[int, dict[str, str]]]:
     first = True
-    for line, row in read_table(path, name):
+    for line, row in out.table(name):
         if first:
             first = False
             missing = [
@@ -181,11 +176,25 @@ def _float(row: dict[str, str], key: str) -> float:
     return float(row.get(key) or "nan")
 
 
-def _load(path: Path, feed_id: str) -> Feed:
+def _int(text: str) -> int | None:
+    """An integer field, or None; ``str.isdigit`` is not enough ("²" is a digit that ``int`` refuses)."""
+    t = text.strip()
+    if not t or len(t) > 18 or not t.lstrip("-").isascii():
+        return None
+    try:
+        return int(t)
+    except ValueError:
+        return None
+
+
+MAX_STOP_SEQUENCE = 2**31 - 1
+
+
+def _load(path: Path, feed_id: str, budget: SizeBudget) -> Feed:
     if not path.exists():
         raise FeedError(f"{path}: feed not found")
-    files = set(_members(path))
-    out = _Collector()
+    files = set(check_budget(path, budget))
+    out = _Collector(path, budget)
     for name in REQUIRED_FILES:
         # GTFS-Flex: stops.txt is optional when zones are given in locations.geojson
         if name not in files and not (name == "stops.txt" and "locations.geojson" in files):
@@ -202,7 +211,7 @@ def _load(path: Path, feed_id: str) -> Feed:
         return f"{feed_id}:{x}"
 
     agencies: dict[str, Agency] = {}
-    for line, r in _rows(path, "agency.txt", out):
+    for line, r in _rows("agency.txt", out):
         aid = r.get("agency_id", "") or "default"
         agencies[aid] = Agency(
             aid,
@@ -220,11 +229,11 @@ def _load(path: Path, feed_id: str) -> Feed:
                 "agency.txt", line, "agency_timezone", f"not a tz database name: {r['agency_timezone']!r}"
             )
 
-    translations = _translations(path, files, out)
+    translations = _translations(files, out)
     stops: dict[str, Stop] = {}
-    for line, r in _rows(path, "stops.txt", out) if "stops.txt" in files else ():
+    for line, r in _rows("stops.txt", out) if "stops.txt" in files else ():
         raw_id = r["stop_id"]
-        loc_type = int(r.get("location_type") or 0) if (r.get("location_type") or "0").isdigit() else 0
+        loc_type = _int(r.get("location_type", "")) or 0
         try:
             lat, lon = _float(r, "stop_lat"), _float(r, "stop_lon")
         except ValueError:
@@ -256,9 +265,10 @@ def _load(path: Path, feed_id: str) -> Feed:
             names,
         )
     routes: dict[str, Route] = {}
-    for line, r in _rows(path, "routes.txt", out):
+    for line, r in _rows("routes.txt", out):
         rt = r.get("route_type", "")
-        if not rt.lstrip("-").isdigit():
+        route_type = _int(rt)
+        if route_type is None:
             out.error("routes.txt", line, "route_type", f"not an integer: {rt!r}")
             continue
         aid = r.get("agency_id", "") or next(iter(agencies), "default")
@@ -269,12 +279,12 @@ def _load(path: Path, feed_id: str) -> Feed:
             aid,
             clean(r.get("route_short_name", "")),
             clean(r.get("route_long_name", "")),
-            int(rt),
+            route_type,
         )
-    calendar = _calendar(path, files, out)
+    calendar = _calendar(files, out)
     known_services = calendar.service_ids
     trips: dict[str, Trip] = {}
-    for line, r in _rows(path, "trips.txt", out):
+    for line, r in _rows("trips.txt", out):
         if sid(r["route_id"]) not in routes:
             out.error("trips.txt", line, "route_id", f"unknown route_id {r['route_id']!r}")
             continue
@@ -285,7 +295,7 @@ def _load(path: Path, feed_id: str) -> Feed:
                 "service_id",
                 f"service_id {r['service_id']!r} has no calendar entry; the trip never runs",
             )
-        d = r.get("direction_id", "")
+        direction = _int(r.get("direction_id", ""))
         if sid(r["trip_id"]) in trips:
             out.error("trips.txt", line, "trip_id", f"duplicate trip_id {r['trip_id']!r}")
             continue
@@ -294,16 +304,16 @@ def _load(path: Path, feed_id: str) -> Feed:
             sid(r["route_id"]),
             r["service_id"],
             clean(r.get("trip_headsign", "")),
-            int(d) if d.isdigit() else None,
+            direction if direction in (0, 1) else None,
         )
-    flex_locations = _flex_location_ids(path, files, out)
+    flex_locations = _flex_location_ids(files, out)
     stop_ids = list(stops)
     stop_index = {s: i for i, s in enumerate(stop_ids)}
     trip_ids = list(trips)
     trip_index = {t: i for i, t in enumerate(trip_ids)}
     cols: dict[str, list[int]] = {"trip": [], "stop": [], "seq": [], "arr": [], "dep": [], "line": []}
     unknown_trip = unknown_stop = flex_rows = 0
-    for line, r in _rows(path, "stop_times.txt", out):
+    for line, r in _rows("stop_times.txt", out):
         loc_ref = r.get("stop_id") or r.get("location_id") or r.get("location_group_id") or ""
         if loc_ref in flex_locations or r.get("start_pickup_drop_off_window"):
             flex_rows += 1  # GTFS-Flex: a zone or window, not a timed stop of the fixed timetable
@@ -320,10 +330,11 @@ def _load(path: Path, feed_id: str) -> Feed:
             if unknown_stop <= 5:
                 out.error("stop_times.txt", line, "stop_id", f"unknown stop_id {r['stop_id']!r}")
             continue
-        try:
-            seq = int(r["stop_sequence"])
-        except ValueError:
-            out.error("stop_times.txt", line, "stop_sequence", f"not an integer: {r['stop_sequence']!r}")
+        seq = _int(r["stop_sequence"])
+        if seq is None or not 0 <= seq <= MAX_STOP_SEQUENCE:
+            out.error(
+                "stop_times.txt", line, "stop_sequence", f"not an integer >= 0: {r['stop_sequence'][:40]!r}"
+            )
             continue
         arr_t, dep_t = r.get("arrival_time", ""), r.get("departure_time", "")
         try:
@@ -361,13 +372,14 @@ def _load(path: Path, feed_id: str) -> Feed:
         out.warn("stop_times.txt", None, None, "no fixed-timetable stop times: an on-demand (GTFS-Flex) feed")
     else:
         _check_stop_times(st_trip, st_arr, st_dep, lines, trip_ids, out)
+        _check_sequences(st_trip, st_seq, lines, trip_ids, out)
     extras: dict[str, list[dict[str, str]]] = {}
     for name in sorted(files):
         if name in JP_EXTRAS:
             try:
-                extras[name] = [row for _, row in read_table(path, name)]
+                extras[name] = [row for _, row in read_table(path, name, budget)]
             except FeedError as exc:
-                out.warn(name, None, None, f"skipped: {str(exc).split(': ', 1)[-1]}")
+                out.warn(name, exc.line, None, f"skipped: {exc.reason or exc}")
     if "trips_jp.txt" in extras and extras["trips_jp.txt"] and "trip_id" not in extras["trips_jp.txt"][0]:
         out.warn(
             "trips_jp.txt", 1, "trip_id", "no trip_id column: rows cannot be joined to trips; kept as is"
@@ -423,11 +435,31 @@ def _check_stop_times(
         out.error("stop_times.txt", int(lines[i]), "departure_time", "departs before it arrives")
 
 
-def _calendar(path: Path, files: set[str], out: _Collector) -> ServiceCalendar:
+def _check_sequences(
+    st_trip: np.ndarray, st_seq: np.ndarray, lines: np.ndarray, trip_ids: list[str], out: _Collector
+) -> None:
+    """Each (trip_id, stop_sequence) appears once: a repeated pair makes the stop order ambiguous."""
+    dup = np.flatnonzero((st_trip[1:] == st_trip[:-1]) & (st_seq[1:] == st_seq[:-1]))
+    for i in dup[:5]:
+        first, again = sorted((int(lines[i]), int(lines[i + 1])))
+        out.error(
+            "stop_times.txt",
+            again,
+            "stop_sequence",
+            f"duplicate (trip_id, stop_sequence) ({trip_ids[st_trip[i]].split(':', 1)[1]!r}, "
+            f"{int(st_seq[i])}): also on line {first}",
+        )
+    if len(dup) > 5:
+        out.error(
+            "stop_times.txt", None, "stop_sequence", f"{len(dup) - 5} more duplicate (trip_id, stop_sequence)"
+        )
+
+
+def _calendar(files: set[str], out: _Collector) -> ServiceCalendar:
     patterns: dict[str, ServicePattern] = {}
     if "calendar.txt" in files:
         days = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-        for line, r in _rows(path, "calendar.txt", out):
+        for line, r in _rows("calendar.txt", out):
             try:
                 flags = tuple(r[d].strip() == "1" for d in days)
                 if any(r[d].strip() not in ("0", "1") for d in days):
@@ -443,7 +475,7 @@ def _calendar(path: Path, files: set[str], out: _Collector) -> ServiceCalendar:
     added: dict[date, set[str]] = defaultdict(set)
     removed: dict[date, set[str]] = defaultdict(set)
     if "calendar_dates.txt" in files:
-        for line, r in _rows(path, "calendar_dates.txt", out):
+        for line, r in _rows("calendar_dates.txt", out):
             try:
                 d = parse_date(r["date"])
             except ValueError as exc:
@@ -461,14 +493,14 @@ def _calendar(path: Path, files: set[str], out: _Collector) -> ServiceCalendar:
     )
 
 
-def _translations(path: Path, files: set[str], out: _Collector) -> dict[str, dict[str, str]]:
+def _translations(files: set[str], out: _Collector) -> dict[str, dict[str, str]]:
     """Three layouts seen in Japanese feeds, all mapped to key -> language -> text, where the key is the
     translated text itself (GTFS-JP v1 ``trans_id`` and ``field_value``) or
     ``table:field:record_id`` (GTFS ``record_id``)."""
     result: dict[str, dict[str, str]] = defaultdict(dict)
     if "translations.txt" not in files:
         return {}
-    for line, r in read_table(path, "translations.txt"):
+    for line, r in out.table("translations.txt"):
         if "trans_id" in r:  # GTFS-JP v1: trans_id,lang,translation
             result[clean(r["trans_id"])][r.get("lang", "")] = clean(r.get("translation", ""))
         elif r.get("record_id"):
@@ -481,19 +513,24 @@ def _translations(path: Path, files: set[str], out: _Collector) -> dict[str, dic
     return dict(result)
 
 
-def _flex_location_ids(path: Path, files: set[str], out: _Collector) -> set[str]:
+def _flex_location_ids(files: set[str], out: _Collector) -> set[str]:
     ids: set[str] = set()
     if "location_groups.txt" in files:
-        ids |= {r.get("location_group_id", "") for _, r in read_table(path, "location_groups.txt")}
+        ids |= {r.get("location_group_id", "") for _, r in out.table("location_groups.txt")}
     if "locations.geojson" in files:
         import json
 
         try:
-            raw = read_bytes(path, "locations.geojson")
+            raw = read_bytes(out.path, "locations.geojson", out.budget)
             doc = json.loads(raw.decode("utf-8-sig"))
-            ids |= {str(f.get("id")) for f in doc.get("features", []) if f.get("id") is not None}
-        except (ValueError, KeyError, FeedError) as exc:
-            out.error("locations.geojson", None, None, f"not valid GeoJSON: {exc}")
+            features = doc.get("features") if isinstance(doc, dict) else None
+            if not isinstance(features, list):
+                raise ValueError("no features list")
+            ids |= {str(f["id"]) for f in features if isinstance(f, dict) and f.get("id") is not None}
+        except FeedError as exc:
+            out.error("locations.geojson", None, None, exc.reason or str(exc))
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, nesting too deep
+            out.error("locations.geojson", None, None, f"not valid GeoJSON: {str(exc)[:200]}")
     ids.discard("")
     return ids
 
@@ -525,15 +562,17 @@ def default_feed_id(path: Path) -> str:
     return path.name.removesuffix(".zip")
 
 
-def inspect_feed(path: str | Path, feed_id: str | None = None) -> Feed:
-    """Load whatever can be loaded and report every problem as a value (for ``noriai gtfs validate``)."""
+def inspect_feed(path: str | Path, feed_id: str | None = None, budget: SizeBudget = DEFAULT_BUDGET) -> Feed:
+    """Load whatever can be loaded and report every problem as a value (for ``noriai gtfs validate``).
+    Raises ``FeedError`` only when the feed cannot be opened at all (not a zip or folder, or past the
+    size ``budget``)."""
     p = Path(path)
-    return _load(p, feed_id or default_feed_id(p))
+    return _load(p, feed_id or default_feed_id(p), budget)
 
 
-def load_feed(path: str | Path, feed_id: str | None = None) -> Feed:
+def load_feed(path: str | Path, feed_id: str | None = None, budget: SizeBudget = DEFAULT_BUDGET) -> Feed:
     """Load a usable feed; raises ``FeedError`` naming the first error when it is not usable."""
-    feed = inspect_feed(path, feed_id)
+    feed = inspect_feed(path, feed_id, budget)
     errors = feed.errors()
     if errors:
         more = f" (and {len(errors) - 1} more errors)" if len(errors) > 1 else ""
