@@ -3,13 +3,18 @@
 Versions: v1 (``data.<lang>.feeds``, integer booleans), v2.x (``version``, ``num_bikes_available``),
 v3 (``data.feeds``, ``num_vehicles_available``, localised names, RFC 3339 ``last_reported``).
 A document whose structure is wrong raises ``GbfsError`` naming the file and the field; a single bad
-station is skipped and counted in ``problems``.
+station (a latitude of 95, a NaN, a negative count, a pricing plan costing Infinity) is skipped and
+counted in ``problems``, so it degrades that station only. No other exception leaves this module for
+any input (fuzzed in ``benchmarks/fuzz.py``); ``GbfsPoller.poll`` never raises at all.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
+import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -19,6 +24,11 @@ from typing import Any
 from urllib.parse import urljoin
 
 import httpx
+
+log = logging.getLogger("noriai.bikeshare")
+
+MAX_DOCUMENT_BYTES = 16 * 1024 * 1024  # Tokyo's docomo station_information is 0.5 MB
+MAX_TTL_S = 24 * 3600
 
 
 class GbfsError(ValueError):
@@ -120,6 +130,37 @@ class BikeShareSystem:
         return None if reported is None else max(0.0, now_unix - reported)
 
 
+def _finite(v: Any) -> float:
+    """A finite float (JSON allows NaN and Infinity through Python's parser); ValueError otherwise."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a number, got {v!r}")
+    x = float(v)
+    if not math.isfinite(x):
+        raise ValueError(f"expected a finite number, got {v!r}")
+    return x
+
+
+def _count(v: Any) -> int:
+    """A non-negative whole number (counts of bikes, docks, capacity)."""
+    if isinstance(v, bool):
+        raise ValueError(f"expected a count, got {v!r}")
+    x = _finite(v)
+    if x < 0 or x != int(x):
+        raise ValueError(f"expected a count, got {v!r}")
+    return int(x)
+
+
+def _coordinates(lat: Any, lon: Any) -> tuple[float, float]:
+    y, x = _finite(lat), _finite(lon)
+    if not (-90.0 <= y <= 90.0 and -180.0 <= x <= 180.0) or (y == 0.0 and x == 0.0):
+        raise ValueError(f"coordinates out of range: {y}, {x}")
+    return y, x
+
+
+# What a bad station's fields can raise while being read; the station is skipped and counted.
+_BAD_ENTRY = (KeyError, TypeError, ValueError, AttributeError, OverflowError, RecursionError, GbfsError)
+
+
 def _bool(v: Any, where: str) -> bool:
     if isinstance(v, bool):
         return v
@@ -133,12 +174,12 @@ def _time(v: Any, where: str) -> int | None:
         return None
     if isinstance(v, bool):
         raise GbfsError(f"{where}: expected a timestamp, got {v!r}")
-    if isinstance(v, int | float):
+    if isinstance(v, int | float) and math.isfinite(v) and 0 <= v < 2**40:
         return int(v)
     if isinstance(v, str):  # v3: RFC 3339
         try:
             return int(datetime.fromisoformat(v.replace("Z", "+00:00")).timestamp())
-        except ValueError:
+        except (ValueError, OverflowError, OSError):
             pass
     raise GbfsError(f"{where}: expected a POSIX or RFC 3339 timestamp, got {v!r}")
 
@@ -182,17 +223,28 @@ def parse_station_information(
     for s in _stations_list(doc, source):
         try:
             sid = str(s["station_id"])
+            lat, lon = _coordinates(s["lat"], s["lon"])
+        except _BAD_ENTRY:
+            problems[
+                "station_information_bad_coordinates" if _has_id(s) else "station_information_bad_station"
+            ] += 1
+            continue
+        try:
             out[sid] = Station(
                 sid,
                 _text(s.get("name")),
-                float(s["lat"]),
-                float(s["lon"]),
-                int(s["capacity"]) if s.get("capacity") is not None else None,
+                lat,
+                lon,
+                _count(s["capacity"]) if s.get("capacity") is not None else None,
                 _names(s.get("name")),
             )
-        except (KeyError, TypeError, ValueError):
+        except _BAD_ENTRY:
             problems["station_information_bad_station"] += 1
     return out, problems
+
+
+def _has_id(s: Any) -> bool:
+    return isinstance(s, dict) and "station_id" in s
 
 
 def parse_station_status(
@@ -209,14 +261,14 @@ def parse_station_status(
                 raise KeyError("num_bikes_available")
             out[sid] = StationStatus(
                 sid,
-                int(bikes),
-                int(s["num_docks_available"]) if s.get("num_docks_available") is not None else None,
+                _count(bikes),
+                _count(s["num_docks_available"]) if s.get("num_docks_available") is not None else None,
                 _bool(s.get("is_installed", True), f"{where}.is_installed"),
                 _bool(s.get("is_renting", True), f"{where}.is_renting"),
                 _bool(s.get("is_returning", True), f"{where}.is_returning"),
                 _time(s.get("last_reported"), f"{where}.last_reported"),
             )
-        except (KeyError, TypeError, ValueError):
+        except _BAD_ENTRY:
             problems["station_status_bad_station"] += 1
     return out, problems
 
@@ -234,37 +286,41 @@ def parse_free_bikes(doc: Any, source: str = "free_bike_status.json") -> tuple[l
         try:
             if b.get("lat") is None and b.get("station_id"):
                 continue  # docked at a station: counted by station_status already
+            lat, lon = _coordinates(b["lat"], b["lon"])
             out.append(
                 FreeBike(
                     str(b.get("bike_id", b.get("vehicle_id"))),
-                    float(b["lat"]),
-                    float(b["lon"]),
+                    lat,
+                    lon,
                     _bool(b.get("is_reserved", False), f"{where}.is_reserved"),
                     _bool(b.get("is_disabled", False), f"{where}.is_disabled"),
                     str(b["station_id"]) if b.get("station_id") else None,
                 )
             )
-        except (KeyError, TypeError, ValueError, AttributeError):
+        except _BAD_ENTRY:
             problems["free_bike_bad_entry"] += 1
     return out, problems
 
 
-def parse_pricing_plans(doc: Any, source: str = "system_pricing_plans.json") -> list[PricingPlan]:
+def parse_pricing_plans(
+    doc: Any, source: str = "system_pricing_plans.json"
+) -> tuple[list[PricingPlan], Counter[str]]:
+    """Plans with finite, non-negative prices; a bad plan is skipped and counted (``pricing_plan_bad``)."""
     if not isinstance(doc, dict) or not isinstance(doc.get("data"), dict):
         raise GbfsError(f"{source}: missing field data")
     plans = doc["data"].get("plans")
     if not isinstance(plans, list):
         raise GbfsError(f"{source}: missing field data.plans")
     out: list[PricingPlan] = []
-    for i, p in enumerate(plans):
-        where = f"{source}: data.plans[{i}]"
+    problems: Counter[str] = Counter()
+    for p in plans:
         try:
             segs = tuple(
                 PriceSegment(
-                    int(x["start"]),
-                    float(x["rate"]),
-                    max(1, int(x["interval"])),
-                    int(x["end"]) if x.get("end") is not None else None,
+                    _count(x["start"]),
+                    _price(x["rate"]),
+                    max(1, _count(x["interval"])),
+                    _count(x["end"]) if x.get("end") is not None else None,
                 )
                 for x in p.get("per_min_pricing") or ()
             )
@@ -273,14 +329,24 @@ def parse_pricing_plans(doc: Any, source: str = "system_pricing_plans.json") -> 
                     str(p["plan_id"]),
                     _text(p.get("name")),
                     str(p["currency"]),
-                    float(p["price"]),
+                    _price(p["price"]),
                     segs,
                     _text(p.get("description")),
                 )
             )
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
-            raise GbfsError(f"{where}: bad or missing field {exc}") from None
-    return out
+        except _BAD_ENTRY:
+            problems["pricing_plan_bad"] += 1
+    return out, problems
+
+
+MAX_PRICE = 1_000_000.0  # in the plan's currency: more than this for one ride is a broken feed
+
+
+def _price(v: Any) -> float:
+    x = _finite(v)
+    if not 0 <= x <= MAX_PRICE:
+        raise ValueError(f"price out of range: {v!r}")
+    return x
 
 
 Reader = Callable[[str], bytes]
@@ -289,12 +355,29 @@ Reader = Callable[[str], bytes]
 def _json(read: Reader, ref: str) -> Any:
     try:
         raw = read(ref)
-    except (OSError, httpx.HTTPError) as exc:
-        raise GbfsError(f"{ref}: cannot fetch: {exc}") from None
+    except GbfsError:
+        raise
+    except (OSError, ValueError, httpx.HTTPError, httpx.InvalidURL, httpx.CookieConflict) as exc:
+        raise GbfsError(f"{ref}: cannot fetch: {_one_line(exc)}") from None
+    return parse_json(raw, ref)
+
+
+def parse_json(raw: bytes, source: str) -> Any:
+    """A GBFS document's JSON; ``GbfsError`` for bytes that are not JSON, too large or nested so deeply
+    that the parser would exhaust the stack (which killed the poller thread before)."""
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise GbfsError(f"{source}: larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")
     try:
         return json.loads(raw.decode("utf-8-sig"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise GbfsError(f"{ref}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise GbfsError(f"{source}: not valid JSON: nested too deeply") from None
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, an integer over 4300 digits
+        raise GbfsError(f"{source}: not valid JSON: {_one_line(exc)}") from None
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:300] if str(exc) else type(exc).__name__
+    return text
 
 
 def _discover(doc: Any, source: str) -> dict[str, str]:
@@ -311,8 +394,8 @@ def _discover(doc: Any, source: str) -> dict[str, str]:
         raise GbfsError(f"{source}: data.feeds must be a list")
     out = {}
     for f in feeds:
-        if isinstance(f, dict) and "name" in f and "url" in f:
-            out[str(f["name"])] = str(f["url"])
+        if isinstance(f, dict) and isinstance(f.get("name"), str) and isinstance(f.get("url"), str):
+            out[f["name"]] = f["url"]
     return out
 
 
@@ -334,12 +417,20 @@ def load_system(
         client = httpx.Client(transport=transport, timeout=timeout_s, follow_redirects=True)
 
         def read(ref: str) -> bytes:
-            r = client.get(ref)
-            r.raise_for_status()
-            return r.content
+            with client.stream("GET", ref) as r:
+                r.raise_for_status()
+                body = bytearray()
+                for chunk in r.iter_bytes():
+                    body += chunk
+                    if len(body) > MAX_DOCUMENT_BYTES:
+                        raise GbfsError(f"{ref}: larger than {MAX_DOCUMENT_BYTES // 1024 // 1024} MiB")
+                return bytes(body)
 
         root = _json(read, src)
-        urls = {k: urljoin(src, v) for k, v in _discover(root, src).items()}
+        try:
+            urls = {k: urljoin(src, v) for k, v in _discover(root, src).items()}
+        except ValueError as exc:  # urljoin: e.g. an invalid IPv6 host
+            raise GbfsError(f"{src}: a feed URL is not a URL: {_one_line(exc)}") from None
     else:
         folder = Path(src)
         if folder.is_file():
@@ -374,7 +465,9 @@ def load_system(
     status_doc = _json(read, urls["station_status"])
     stations, p1 = parse_station_information(info_doc, urls["station_information"])
     status, p2 = parse_station_status(status_doc, urls["station_status"])
-    sysinfo = _json(read, urls["system_information"]).get("data", {}) if "system_information" in urls else {}
+    sysinfo: Any = _json(read, urls["system_information"]) if "system_information" in urls else {}
+    sysinfo = sysinfo.get("data") if isinstance(sysinfo, dict) else None
+    sysinfo = sysinfo if isinstance(sysinfo, dict) else {}
     problems = p1 + p2
     free: list[FreeBike] = []
     free_key = (
@@ -389,18 +482,25 @@ def load_system(
         problems += p3
     plans: list[PricingPlan] = []
     if "system_pricing_plans" in urls:
-        plans = parse_pricing_plans(_json(read, urls["system_pricing_plans"]), urls["system_pricing_plans"])
+        plans, p4 = parse_pricing_plans(
+            _json(read, urls["system_pricing_plans"]), urls["system_pricing_plans"]
+        )
+        problems += p4
     unknown = set(status) - set(stations)
     if unknown:
         problems["status_for_unknown_station"] += len(unknown)
     version = str(
         status_doc.get("version") or info_doc.get("version") or (root.get("version") if root else "") or "1.0"
     )
+    ttl = status_doc.get("ttl", 60)
+    if isinstance(ttl, bool) or not isinstance(ttl, int | float) or not 0 <= ttl <= MAX_TTL_S:
+        problems["bad_ttl"] += 1
+        ttl = 60
     return BikeShareSystem(
         system_id=str(sysinfo.get("system_id") or Path(src).name),
         name=_text(sysinfo.get("name")) or Path(src).name,
         version=version,
-        ttl_s=int(status_doc.get("ttl", 60)),
+        ttl_s=int(ttl),
         last_updated_unix=_time(status_doc.get("last_updated"), f"{urls['station_status']}: last_updated"),
         stations=stations,
         status=status,
@@ -411,8 +511,12 @@ def load_system(
 
 
 class GbfsPoller:
-    """Re-loads a GBFS system no more often than its own ``ttl`` says, through ``Fetcher``-style
-    conditional requests; a failed poll keeps the last good system and reports the error."""
+    """Re-loads a GBFS system no more often than its own ``ttl`` says; a failed poll keeps the last good
+    system, reports the error and backs off (30 s, doubling to ``MAX_BACKOFF_S``). ``poll`` never raises,
+    so the thread that runs it (``run``) survives any feed; ``health`` is its state for ``/health``."""
+
+    FIRST_BACKOFF_S = 30.0
+    MAX_BACKOFF_S = 600.0
 
     def __init__(
         self,
@@ -422,8 +526,6 @@ class GbfsPoller:
         clock: Callable[[], float] | None = None,
         timeout_s: float = 5.0,
     ) -> None:
-        import time
-
         self.url = url
         self._transport = transport
         self._clock = clock or time.monotonic
@@ -431,19 +533,66 @@ class GbfsPoller:
         self._next_at = 0.0
         self.system: BikeShareSystem | None = None
         self.last_error: str | None = None
+        self.failures = 0  # consecutive failed polls
+        self.last_ok_at: float | None = None  # clock time of the last good poll
+        self.polls = 0
 
     def poll(self) -> bool:
         """True when a new system was loaded; False when too soon or failed (see ``last_error``)."""
         now = self._clock()
         if now < self._next_at:
             return False
+        self.polls += 1
         try:
             system = load_system(self.url, transport=self._transport, timeout_s=self._timeout_s)
         except GbfsError as exc:
-            self.last_error = str(exc)
-            self._next_at = now + 30  # back off; never hammer a failing feed
+            self._failed(now, str(exc))
+            return False
+        except Exception as exc:  # a bug of ours on some input: keep polling, say so once per streak
+            if self.failures == 0:
+                log.exception("GBFS poll of %s failed unexpectedly", self.url)
+            self._failed(now, f"internal error: {type(exc).__name__}")
             return False
         self.system = system
         self.last_error = None
+        self.failures = 0
+        self.last_ok_at = now
         self._next_at = now + max(1, system.ttl_s)
         return True
+
+    def _failed(self, now: float, error: str) -> None:
+        self.last_error = error[:500]
+        self.failures += 1
+        backoff = min(self.MAX_BACKOFF_S, self.FIRST_BACKOFF_S * 2 ** min(self.failures - 1, 10))
+        self._next_at = now + backoff  # back off; never hammer a failing feed
+        if self.failures in (1, 5) or self.failures % 20 == 0:
+            log.warning("GBFS poll of %s failed (%d in a row): %s", self.url, self.failures, self.last_error)
+
+    def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
+        """Poll until ``stop`` is set (the body of a poller thread)."""
+        while not stop.is_set():
+            self.poll()
+            stop.wait(tick_s)
+
+    def health(self) -> dict[str, Any]:
+        """``ok`` (last poll good), ``failing`` (serving the last good system, if any, while it backs
+        off), ``stale`` (failing and the last good system is older than three ttls) or ``never``."""
+        now = self._clock()
+        age = None if self.last_ok_at is None else now - self.last_ok_at
+        if self.system is None:
+            state = "never" if self.failures == 0 else "failing"
+        elif self.failures == 0:
+            state = "ok"
+        else:
+            assert age is not None
+            state = "stale" if age > 3 * max(self.system.ttl_s, 60) else "failing"
+        return {
+            "url": self.url,
+            "state": state,
+            "last_ok_age_s": None if age is None else int(age),
+            "consecutive_failures": self.failures,
+            "last_error": self.last_error,
+            "next_poll_in_s": max(0, int(self._next_at - now)),
+            "stations": len(self.system.stations) if self.system else 0,
+            "problems": dict(self.system.problems) if self.system else {},
+        }

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
-from bus_location.model import ParsedFeed, Relationship, TripDescriptor, TripUpdate
+from bus_location.model import MAX_DELAY_S, ParsedFeed, Relationship, TripDescriptor, TripUpdate
 from gtfs.loader import Feed
 from gtfs.times import parse_time
 
@@ -138,6 +138,9 @@ def predict(
             else (u.departure_time_unix - midnight - int(sched_dep[pos]) if u.departure_time_unix else None)
         )
         if a is None and d is None:
+            continue
+        if any(x is not None and abs(x) > MAX_DELAY_S for x in (a, d)):
+            problems["delay_out_of_range"] += 1  # e.g. a start_date years away from the predicted time
             continue
         given_a[pos] = a if a is not None else d  # type: ignore[assignment]
         given_d[pos] = d if d is not None else a  # type: ignore[assignment]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+MAX_DELAY_S = 86_400  # a realtime delay beyond a day is a broken feed, not a late bus
+
 
 class Relationship(enum.StrEnum):
     SCHEDULED = "scheduled"

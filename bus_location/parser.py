@@ -1,17 +1,22 @@
 """GTFS-Realtime protobuf -> our types. The only module where protobuf objects exist.
 
 Undecodable bytes raise ``RealtimeParseError``; a malformed entity inside a good message is counted in
-``ParsedFeed.problems`` and skipped, never raised.
+``ParsedFeed.problems`` and skipped, never raised. Values that would break arithmetic downstream are
+checked here: timestamps outside 2000-2100 (``timestamp_out_of_range``), delays over a day
+(``delay_out_of_range``), positions that are not finite WGS84 coordinates (``position_bad_coordinates``).
+No other exception leaves ``parse_feed`` for any bytes (fuzzed in ``benchmarks/fuzz.py``).
 """
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 
 from google.protobuf.message import DecodeError
 from google.transit import gtfs_realtime_pb2 as pb
 
 from bus_location.model import (
+    MAX_DELAY_S,
     ParsedFeed,
     Relationship,
     StopTimeUpdate,
@@ -23,6 +28,11 @@ from bus_location.model import (
 
 class RealtimeParseError(ValueError):
     """The bytes are not a GTFS-Realtime FeedMessage."""
+
+
+MIN_UNIX = 946_684_800  # 2000-01-01
+MAX_UNIX = 4_102_444_800  # 2100-01-01
+MAX_MESSAGE_BYTES = 64 * 1024 * 1024
 
 
 _TRIP_REL = {
@@ -60,22 +70,54 @@ def _trip(t: pb.TripDescriptor) -> TripDescriptor:
     )
 
 
-def _event(e: pb.TripUpdate.StopTimeEvent | None) -> tuple[int | None, int | None]:
+def _unix(msg: object, name: str, problems: Counter[str]) -> int | None:
+    """A POSIX time field when set and plausible (2000-2100); otherwise None, counted when set."""
+    if not msg.HasField(name):  # type: ignore[attr-defined]
+        return None
+    t = int(getattr(msg, name))
+    if t == 0:
+        return None
+    if not MIN_UNIX <= t <= MAX_UNIX:
+        problems["timestamp_out_of_range"] += 1
+        return None
+    return t
+
+
+def _delay(msg: object, problems: Counter[str]) -> int | None:
+    if not msg.HasField("delay"):  # type: ignore[attr-defined]
+        return None
+    d = int(msg.delay)  # type: ignore[attr-defined]
+    if abs(d) > MAX_DELAY_S:
+        problems["delay_out_of_range"] += 1
+        return None
+    return d
+
+
+def _event(e: pb.TripUpdate.StopTimeEvent | None, problems: Counter[str]) -> tuple[int | None, int | None]:
     if e is None:
         return None, None
-    delay = int(e.delay) if e.HasField("delay") else None
-    t = int(e.time) if e.HasField("time") and e.time > 0 else None
-    return delay, t
+    return _delay(e, problems), _unix(e, "time", problems)
+
+
+def _finite(msg: object, name: str) -> float | None:
+    if not msg.HasField(name):  # type: ignore[attr-defined]
+        return None
+    x = float(getattr(msg, name))
+    return x if math.isfinite(x) else None
 
 
 def parse_feed(data: bytes) -> ParsedFeed:
+    if len(data) > MAX_MESSAGE_BYTES:
+        raise RealtimeParseError(f"not a GTFS-Realtime message: larger than {MAX_MESSAGE_BYTES >> 20} MiB")
     msg = pb.FeedMessage()
     try:
         msg.ParseFromString(data)
-    except (DecodeError, RuntimeWarning, ValueError) as exc:
-        raise RealtimeParseError(f"not a GTFS-Realtime message: {exc}") from None
+    except (DecodeError, RuntimeWarning, ValueError, RecursionError) as exc:
+        raise RealtimeParseError(f"not a GTFS-Realtime message: {str(exc)[:200]}") from None
     if not msg.HasField("header"):
         raise RealtimeParseError("not a GTFS-Realtime message: no header")
+    if msg.header.timestamp > MAX_UNIX:
+        raise RealtimeParseError(f"header timestamp {msg.header.timestamp} is after 2100")
     problems: Counter[str] = Counter()
     updates: list[TripUpdate] = []
     positions: list[VehiclePosition] = []
@@ -87,8 +129,8 @@ def parse_feed(data: bytes) -> ParsedFeed:
             tu = ent.trip_update
             stus = []
             for s in tu.stop_time_update:
-                a_delay, a_time = _event(s.arrival if s.HasField("arrival") else None)
-                d_delay, d_time = _event(s.departure if s.HasField("departure") else None)
+                a_delay, a_time = _event(s.arrival if s.HasField("arrival") else None, problems)
+                d_delay, d_time = _event(s.departure if s.HasField("departure") else None, problems)
                 stus.append(
                     StopTimeUpdate(
                         stop_sequence=int(s.stop_sequence) if s.HasField("stop_sequence") else None,
@@ -104,9 +146,9 @@ def parse_feed(data: bytes) -> ParsedFeed:
                 TripUpdate(
                     trip=_trip(tu.trip),
                     updates=tuple(stus),
-                    timestamp_unix=int(tu.timestamp) if tu.HasField("timestamp") else None,
+                    timestamp_unix=_unix(tu, "timestamp", problems),
                     vehicle_id=(tu.vehicle.id or None) if tu.HasField("vehicle") else None,
-                    delay_s=int(tu.delay) if tu.HasField("delay") else None,
+                    delay_s=_delay(tu, problems),
                 )
             )
         if ent.HasField("vehicle"):
@@ -114,17 +156,21 @@ def parse_feed(data: bytes) -> ParsedFeed:
             if not vp.HasField("position"):
                 problems["position_missing"] += 1
                 continue
+            lat, lon = float(vp.position.latitude), float(vp.position.longitude)
+            if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
+                problems["position_bad_coordinates"] += 1
+                continue
             vid = (vp.vehicle.id or vp.vehicle.label) if vp.HasField("vehicle") else ""
             positions.append(
                 VehiclePosition(
                     vehicle_id=vid or ent.id,
                     label=vp.vehicle.label if vp.HasField("vehicle") else "",
                     trip=_trip(vp.trip) if vp.HasField("trip") else None,
-                    lat=float(vp.position.latitude),
-                    lon=float(vp.position.longitude),
-                    bearing=float(vp.position.bearing) if vp.position.HasField("bearing") else None,
-                    speed_ms=float(vp.position.speed) if vp.position.HasField("speed") else None,
-                    timestamp_unix=int(vp.timestamp) if vp.HasField("timestamp") else None,
+                    lat=lat,
+                    lon=lon,
+                    bearing=_finite(vp.position, "bearing"),
+                    speed_ms=_finite(vp.position, "speed"),
+                    timestamp_unix=_unix(vp, "timestamp", problems),
                     current_stop_sequence=int(vp.current_stop_sequence)
                     if vp.HasField("current_stop_sequence")
                     else None,

@@ -66,7 +66,11 @@ def bike_journey(
         """(straight-line metres, station) within walking distance, nearest first."""
         out = []
         for sid, st in system.stations.items():
-            metres = haversine_m(p, LatLon(st.lat, st.lon))
+            try:
+                where = LatLon(st.lat, st.lon)
+            except ValueError:  # the parser drops such stations; a hand-made system may not have
+                continue
+            metres = haversine_m(p, where)
             if metres * WALK_CIRCUITY > max_walk_m:
                 continue
             ok = system.can_rent(sid) if usable == "rent" else system.can_return(sid)

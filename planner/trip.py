@@ -10,6 +10,7 @@ no stop is within walking distance. Dispatch is reached only through the ``TaxiQ
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -29,6 +30,8 @@ from gtfs.tables import FeedError, read_table
 from planner.bike import bike_journey
 from planner.journey import WALK_CIRCUITY, Journey, JourneyLeg, Place, PlanError, Planner, walk_seconds
 from planner.timetable import Delays
+
+log = logging.getLogger("noriai.planner")
 
 MODES = frozenset({"transit", "walk", "bike", "taxi"})
 MAX_WALK_ONLY_M = 2_000.0  # a walking option is offered up to this walking distance
@@ -175,7 +178,13 @@ class TripPlanner:
 
     # --- the timetable for a day, with realtime applied ------------------------------------------------
     def planner_for(self, day: date) -> Planner:
-        version, delays = self.realtime(day) if self.realtime else (None, None)
+        version: object = None
+        delays: Delays | None = None
+        if self.realtime is not None:
+            try:
+                version, delays = self.realtime(day)
+            except Exception:  # a broken realtime feed: plan on the timetable, never fail the plan
+                log.exception("realtime delays failed; planning on the timetable")
         key = (day, version)
         p = self._planners.get(key)
         if p is None:
@@ -210,7 +219,11 @@ class TripPlanner:
             if walk is not None:
                 options.append(walk)
         if "bike" in req.modes:
-            options += self._bike(req, when, notices, live)
+            try:
+                options += self._bike(req, when, notices, live)
+            except Exception:  # a broken bike-share feed degrades the bike option only, never the plan
+                log.exception("bike-share option failed; planning without it")
+                notices.append("シェアサイクルの情報を使えません / bike share is unavailable now")
         if "taxi" in req.modes:
             options += self._taxi(planner, req, when, notices)
         if req.arrive_by:

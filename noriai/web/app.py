@@ -143,13 +143,18 @@ def create_app(
                 c.execute(text("SELECT 1"))
         except Exception:
             db_ok = False
-        body = {
+        body: dict[str, Any] = {
             "status": "ok" if db_ok else "degraded",
             "database": {"backend": database_backend(settings.database_url), "ok": db_ok},
             "live_store": {"backend": live.backend, "ok": live.healthy()},
             "reference_rows": count_reference_rows(engine) if db_ok else None,
             "notifications": {"backend": notifier.backend},
         }
+        feeds = feed_health(app)
+        if feeds:  # a failing feed degrades its mode only: still 200, but said here
+            body["feeds"] = feeds
+            if db_ok and any(f["state"] in ("failing", "stale") for f in feeds.values()):
+                body["status"] = "degraded"
         return JSONResponse(body, status_code=200 if db_ok else 503)
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -236,6 +241,7 @@ def _trip_planner(
     bikes: Callable[[], BikeShareSystem | None]
     if settings.gbfs_url:
         polled = PolledBikeShare(settings.gbfs_url)
+        app.state.gbfs_poller = polled.poller
         app.router.add_event_handler("startup", polled.start)
         app.router.add_event_handler("shutdown", polled.stop)
         bikes = polled
@@ -252,6 +258,19 @@ def _trip_planner(
         max_walk_m=settings.max_walk_m,
         clock=service.now,
     )
+
+
+def feed_health(app: FastAPI) -> dict[str, dict[str, Any]]:
+    """The state of each polled feed (GBFS ``bikeshare``, GTFS-RT ``realtime:<feed>``) for /health."""
+    out: dict[str, dict[str, Any]] = {}
+    gbfs = getattr(app.state, "gbfs_poller", None)
+    if gbfs is not None:
+        out["bikeshare"] = gbfs.health()
+    realtime = getattr(app.state, "realtime_poller", None)
+    if realtime is not None:
+        for i, h in enumerate(realtime.health(), start=1):
+            out[f"realtime:{i}"] = h
+    return out
 
 
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:

@@ -79,9 +79,7 @@ class PolledBikeShare:
         self._stop.set()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self.poller.poll()
-            self._stop.wait(1.0)
+        self.poller.run(self._stop)  # never raises: a failing feed backs off and shows in /health
 
     def __call__(self) -> BikeShareSystem | None:
         return self.poller.system

@@ -21,7 +21,7 @@ def test_helsinki_v1_with_integer_booleans() -> None:
     s = load_system(GBFS / "helsinki")
     assert s.version == "1.0" and s.name == "HSL Bikes Share"
     assert len(s.status) == 10 and all(isinstance(x.is_renting, bool) for x in s.status.values())
-    assert s.problems.get("station_information_bad_station") == 1  # one station without coordinates
+    assert s.problems.get("station_information_bad_coordinates") == 1  # one station without coordinates
     st_id = next(iter(s.status))
     assert s.age_s(st_id, s.status[st_id].last_reported_unix or 0) == 0
 
