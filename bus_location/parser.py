@@ -61,13 +61,21 @@ def _opt(msg: object, name: str) -> object | None:
 
 def _trip(t: pb.TripDescriptor) -> TripDescriptor:
     return TripDescriptor(
-        trip_id=t.trip_id or None,
-        route_id=t.route_id or None,
+        trip_id=_text(t.trip_id) or None,
+        route_id=_text(t.route_id) or None,
         direction_id=int(t.direction_id) if t.HasField("direction_id") else None,
-        start_date=t.start_date or None,
-        start_time=t.start_time or None,
+        start_date=_text(t.start_date) or None,
+        start_time=_text(t.start_time) or None,
         relationship=_TRIP_REL.get(int(t.schedule_relationship), Relationship.OTHER),
     )
+
+
+def _text(v: object) -> str:
+    """A string field. protobuf hands back ``bytes`` when the wire holds invalid UTF-8 (it warns
+    instead of failing); those become text with U+FFFD, so ids stay strings downstream."""
+    if isinstance(v, bytes):
+        return v.decode("utf-8", "replace")
+    return str(v)
 
 
 def _unix(msg: object, name: str, problems: Counter[str]) -> int | None:
@@ -134,7 +142,7 @@ def parse_feed(data: bytes) -> ParsedFeed:
                 stus.append(
                     StopTimeUpdate(
                         stop_sequence=int(s.stop_sequence) if s.HasField("stop_sequence") else None,
-                        stop_id=s.stop_id or None,
+                        stop_id=_text(s.stop_id) or None,
                         arrival_delay_s=a_delay,
                         arrival_time_unix=a_time,
                         departure_delay_s=d_delay,
@@ -147,7 +155,7 @@ def parse_feed(data: bytes) -> ParsedFeed:
                     trip=_trip(tu.trip),
                     updates=tuple(stus),
                     timestamp_unix=_unix(tu, "timestamp", problems),
-                    vehicle_id=(tu.vehicle.id or None) if tu.HasField("vehicle") else None,
+                    vehicle_id=(_text(tu.vehicle.id) or None) if tu.HasField("vehicle") else None,
                     delay_s=_delay(tu, problems),
                 )
             )
@@ -160,11 +168,11 @@ def parse_feed(data: bytes) -> ParsedFeed:
             if not (math.isfinite(lat) and math.isfinite(lon) and abs(lat) <= 90 and abs(lon) <= 180):
                 problems["position_bad_coordinates"] += 1
                 continue
-            vid = (vp.vehicle.id or vp.vehicle.label) if vp.HasField("vehicle") else ""
+            vid = _text(vp.vehicle.id or vp.vehicle.label) if vp.HasField("vehicle") else ""
             positions.append(
                 VehiclePosition(
-                    vehicle_id=vid or ent.id,
-                    label=vp.vehicle.label if vp.HasField("vehicle") else "",
+                    vehicle_id=vid or _text(ent.id),
+                    label=_text(vp.vehicle.label) if vp.HasField("vehicle") else "",
                     trip=_trip(vp.trip) if vp.HasField("trip") else None,
                     lat=lat,
                     lon=lon,
@@ -174,14 +182,14 @@ def parse_feed(data: bytes) -> ParsedFeed:
                     current_stop_sequence=int(vp.current_stop_sequence)
                     if vp.HasField("current_stop_sequence")
                     else None,
-                    stop_id=vp.stop_id or None,
+                    stop_id=_text(vp.stop_id) or None,
                 )
             )
         if ent.HasField("alert"):
             alerts += 1
     return ParsedFeed(
         int(msg.header.timestamp),
-        msg.header.gtfs_realtime_version,
+        _text(msg.header.gtfs_realtime_version),
         tuple(updates),
         tuple(positions),
         alerts,

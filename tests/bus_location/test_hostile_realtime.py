@@ -19,10 +19,15 @@ DEMO = load_feed(GTFS_DIR, "demo")
 NOW = datetime(2026, 11, 24, 6, 31, tzinfo=JST)
 
 
-def _hostile() -> bytes:
+def _header() -> pb.FeedMessage:
     m = pb.FeedMessage()
     m.header.gtfs_realtime_version = "2.0"
     m.header.timestamp = int(NOW.timestamp())
+    return m
+
+
+def _hostile() -> bytes:
+    m = _header()
     e = m.entity.add()
     e.id = "tu"
     e.trip_update.trip.trip_id = "L1-WD-0-01"
@@ -66,10 +71,7 @@ def test_implausible_times_delays_and_positions_are_counted_not_passed_on() -> N
 
 
 def _empty_message() -> bytes:
-    msg = pb.FeedMessage()
-    msg.header.gtfs_realtime_version = "2.0"
-    msg.header.timestamp = int(NOW.timestamp())
-    data: bytes = msg.SerializeToString()
+    data: bytes = _header().SerializeToString()
     return data
 
 
@@ -135,3 +137,19 @@ def test_a_bug_in_applying_a_message_does_not_stop_the_other_targets() -> None:
     broken, fine = poller.health()
     assert broken["state"] == "failing" and broken["last_error"] == "internal error: KeyError"
     assert fine["state"] == "ok"
+
+
+def test_invalid_utf8_in_string_fields_stays_text_through_matching() -> None:
+    """Found by benchmarks/fuzz.py: protobuf returns bytes for a string field holding invalid UTF-8, and
+    the matcher's parse_time raised TypeError on them."""
+    m = _header()
+    e = m.entity.add()
+    e.id = "1"
+    e.trip_update.trip.route_id = "R1"
+    e.trip_update.trip.start_time = "AAAAAAAA"
+    e.trip_update.stop_time_update.add().stop_sequence = 1
+    data = m.SerializeToString().replace(b"AAAAAAAA", b"\xff0:00:00")
+    (tu,) = parse_feed(data).trip_updates
+    assert tu.trip.start_time == "\ufffd0:00:00"
+    report = RealtimeWriter({"demo": DEMO}).apply_bytes("demo", data)
+    assert report.ok and report.problems["trip_not_found"] == 1
