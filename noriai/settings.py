@@ -48,3 +48,12 @@ class Settings(BaseSettings):
     booking_phone: str = Field(
         default="083-000-1000", description="shared-taxi booking centre phone, published in GTFS-Flex"
     )
+    webhook_backoff_s: list[float] = Field(
+        default_factory=lambda: [10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0] + [3600.0] * 20,
+        description="webhooks: delay before each retry (JSON list); after the last, a delivery is failed",
+    )
+    webhook_poll_s: float = Field(default=1.0, description="webhooks: how often the deliverer looks for work")
+    webhook_timeout_s: float = Field(default=5.0, description="webhooks: HTTP timeout per delivery attempt")
+    webhook_allow_http_loopback: bool = Field(
+        default=False, description="webhooks: accept http://127.0.0.1 endpoints (tests, local receivers)"
+    )

@@ -194,3 +194,37 @@ class IdempotencyRow(SQLModel, table=True):
     request_hash: str
     booking_id: str | None = None
     created_at: datetime
+
+
+class WebhookEndpointRow(SQLModel, table=True):
+    """An HTTPS endpoint a taxi company registered for its events; the secret signs each delivery."""
+
+    __tablename__ = "webhook_endpoint"
+    endpoint_id: str = Field(primary_key=True)
+    company_id: str = Field(foreign_key="company.company_id", index=True)
+    url: str
+    secret: str  # needed in clear to sign; shown to the company once, at registration
+    event_types: str  # comma-separated, e.g. "run_changed,position"
+    active: bool = True
+    created_at: datetime
+
+
+class WebhookDeliveryRow(SQLModel, table=True):
+    """The outbox: one row per event and endpoint, delivered in id order per (endpoint, vehicle)."""
+
+    __tablename__ = "webhook_delivery"
+    delivery_id: int | None = Field(default=None, primary_key=True)
+    endpoint_id: str = Field(foreign_key="webhook_endpoint.endpoint_id", index=True)
+    company_id: str = Field(index=True)
+    event_id: str
+    event_type: str
+    ordering_key: str  # the vehicle id ("" for company-wide events): one in flight per key and endpoint
+    payload: str  # the exact JSON body that is signed and sent
+    status: str = Field(index=True)  # pending | delivered | failed
+    attempts: int = 0
+    next_attempt_at: datetime
+    lease_until: datetime | None = None
+    last_status_code: int | None = None
+    last_error: str = ""
+    created_at: datetime
+    delivered_at: datetime | None = None

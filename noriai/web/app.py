@@ -31,7 +31,10 @@ from dispatch.persistence import (
 )
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.webhooks import WebhookStore
 from dispatch.service import DispatchService
+from dispatch.webhooks.delivery import WebhookDeliverer, WebhookOutbox
+from dispatch.webhooks.registry import Webhooks
 from fares import load_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
@@ -41,6 +44,7 @@ from noriai.web.dispatch_api import dispatch_router
 from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
+from noriai.web.webhooks_api import api_key_principal, webhooks_router
 from planner.taxi import DispatchTaxiQuoter
 from planner.trip import TripPlanner, feed_fare_table
 from solver import warm_up as warm_up_solver
@@ -113,8 +117,15 @@ def create_app(
     travel: TravelTimeModel = (
         RoadNetworkModel(Path(settings.osm_file)) if settings.osm_file else StraightLineModel()
     )
+    webhook_store = WebhookStore(engine, read_engine)
     service = DispatchService(
-        repo, reference, load_tariff(TARIFF_PATH), travel, live=live, notifier=notifier, clock=clock
+        repo,
+        reference,
+        load_tariff(TARIFF_PATH),
+        travel,
+        live=live,
+        notifier=WebhookOutbox(notifier, webhook_store),  # SSE stream + the webhook outbox
+        clock=clock,
     )
 
     app = FastAPI(
@@ -130,6 +141,7 @@ def create_app(
     metrics = install_metrics(app)
     app.include_router(dispatch_router(app, service, notifier, metrics))
     app.include_router(pages_router(service))
+    _add_webhooks(app, settings, service, webhook_store)
     if settings.reoptimise_interval_s > 0:
         job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
         app.router.add_event_handler("startup", job.start)
@@ -271,6 +283,25 @@ def feed_health(app: FastAPI) -> dict[str, dict[str, Any]]:
         for i, h in enumerate(realtime.health(), start=1):
             out[f"realtime:{i}"] = h
     return out
+
+
+def _add_webhooks(app: FastAPI, settings: Settings, service: DispatchService, store: WebhookStore) -> None:
+    """Company webhook routes and the deliverer, a background job started and stopped with the app."""
+    webhooks = Webhooks(
+        store,
+        lambda: [c.company_id for c in service.reference.companies],
+        allow_http_loopback=settings.webhook_allow_http_loopback,
+    )
+    deliverer = WebhookDeliverer(
+        store,
+        backoff_s=settings.webhook_backoff_s,
+        timeout_s=settings.webhook_timeout_s,
+        poll_s=settings.webhook_poll_s,
+    )
+    app.state.webhooks, app.state.webhook_deliverer = webhooks, deliverer
+    app.include_router(webhooks_router(webhooks, api_key_principal(service.repo)))
+    app.router.add_event_handler("startup", deliverer.start)
+    app.router.add_event_handler("shutdown", deliverer.stop)
 
 
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:

@@ -1,0 +1,120 @@
+"""Webhook endpoints for taxi companies: ``/api/v1/webhooks`` (register, list, remove, delivery log).
+
+(No ``from __future__ import annotations``: FastAPI must see the dependency aliases as objects.)
+
+A company key manages its own company's endpoints only (another company's is a 404); an operator key
+may manage any company's. The secret is returned once, when the endpoint is registered.
+"""
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from dispatch.persistence.repository import Principal, Repository
+from dispatch.webhooks.model import (
+    ID_HEADER,
+    REPLAY_WINDOW_S,
+    SIGNATURE_HEADER,
+    TIMESTAMP_HEADER,
+    WebhookDelivery,
+    WebhookEndpoint,
+)
+from dispatch.webhooks.registry import Webhooks
+from noriai.web.dispatch_api import Unauthorized, _KeyCache
+
+
+class WebhookIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=8, max_length=500, description="https:// URL that receives POSTs")
+    event_types: list[str] | None = Field(
+        default=None, max_length=5, description="run_changed (default) and/or position"
+    )
+    company_id: str | None = Field(default=None, max_length=50, description="operators only")
+
+
+def endpoint_view(ep: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "endpoint_id": ep.endpoint_id,
+        "company_id": ep.company_id,
+        "url": ep.url,
+        "event_types": list(ep.event_types),
+        "active": ep.active,
+        "created_at": ep.created_at.isoformat(),
+    }
+    if with_secret:
+        out["secret"] = ep.secret
+        out["signing"] = {
+            "headers": [ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER],
+            "signature": "v1=hex(HMAC-SHA256(secret, timestamp + '.' + body))",
+            "replay_window_s": REPLAY_WINDOW_S,
+        }
+    return out
+
+
+def delivery_view(d: WebhookDelivery) -> dict[str, Any]:
+    return {
+        "delivery_id": d.delivery_id,
+        "event_id": d.event_id,
+        "event_type": d.event_type,
+        "vehicle_id": d.ordering_key or None,
+        "status": d.status.value,
+        "attempts": d.attempts,
+        "next_attempt_at": d.next_attempt_at.isoformat() if d.status.value == "pending" else None,
+        "last_status_code": d.last_status_code,
+        "last_error": d.last_error,
+        "created_at": d.created_at.isoformat(),
+        "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
+    }
+
+
+def api_key_principal(repo: Repository) -> Callable[..., Principal]:
+    """The caller of a request, from ``X-API-Key`` or ``Authorization: Bearer`` (as the dispatch API)."""
+    keys = _KeyCache(repo)
+
+    def principal(
+        x_api_key: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Principal:
+        key = x_api_key
+        if key is None and authorization and authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        p = keys.lookup(key) if key else None
+        if p is None:
+            raise Unauthorized("missing or unknown API key", "APIキーがないか正しくありません")
+        return p
+
+    return principal
+
+
+def webhooks_router(webhooks: Webhooks, principal: Callable[..., Principal]) -> APIRouter:
+    router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"])
+    Caller = Annotated[Principal, Depends(principal)]
+
+    @router.post("", status_code=201)
+    def register(p: Caller, body: WebhookIn) -> dict[str, Any]:
+        ep = webhooks.register(p, body.url, body.event_types, body.company_id)
+        return endpoint_view(ep, with_secret=True)
+
+    @router.get("")
+    def list_endpoints(
+        p: Caller, company_id: Annotated[str | None, Query(max_length=50)] = None
+    ) -> list[dict[str, Any]]:
+        return [endpoint_view(ep) for ep in webhooks.endpoints(p, company_id)]
+
+    @router.get("/{endpoint_id}")
+    def get_endpoint(p: Caller, endpoint_id: str) -> dict[str, Any]:
+        return endpoint_view(webhooks.endpoint(p, endpoint_id))
+
+    @router.delete("/{endpoint_id}")
+    def remove(p: Caller, endpoint_id: str) -> dict[str, Any]:
+        return endpoint_view(webhooks.remove(p, endpoint_id))
+
+    @router.get("/{endpoint_id}/deliveries")
+    def deliveries(
+        p: Caller, endpoint_id: str, limit: Annotated[int, Query(ge=1, le=500)] = 100
+    ) -> list[dict[str, Any]]:
+        return [delivery_view(d) for d in webhooks.deliveries(p, endpoint_id, limit)]
+
+    return router
