@@ -57,3 +57,10 @@ class Settings(BaseSettings):
     webhook_allow_http_loopback: bool = Field(
         default=False, description="webhooks: accept http://127.0.0.1 endpoints (tests, local receivers)"
     )
+    clinic_arrival_margin_s: int = Field(
+        default=900, description="hospital appointments: arrive this long before the appointment's start"
+    )
+    clinic_return_after_s: int = Field(
+        default=600,
+        description="hospital appointments: the ride home is picked up from this long after the end",
+    )

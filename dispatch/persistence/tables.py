@@ -228,3 +228,31 @@ class WebhookDeliveryRow(SQLModel, table=True):
     last_error: str = ""
     created_at: datetime
     delivered_at: datetime | None = None
+
+
+class ClinicConsentRow(SQLModel, table=True):
+    """A rider's consent to rides booked from a clinic's appointments, with the clinic's own patient id."""
+
+    __tablename__ = "clinic_consent"
+    clinic_id: str = Field(primary_key=True)
+    rider_id: str = Field(primary_key=True, foreign_key="rider.rider_id")
+    patient_id: str | None = Field(default=None, index=True)  # issued by the clinic
+    return_ride: bool = False  # also book the ride home after the appointment
+    consented_at: datetime
+    withdrawn_at: datetime | None = None
+
+
+class ClinicAppointmentRow(SQLModel, table=True):
+    """A clinic's FHIR Appointment and the rides booked for it."""
+
+    __tablename__ = "clinic_appointment"
+    clinic_id: str = Field(primary_key=True)
+    appointment_key: str = Field(primary_key=True)  # identifier system|value, else the resource id
+    rider_id: str = Field(foreign_key="rider.rider_id", index=True)
+    place_id: str
+    start_at: datetime
+    end_at: datetime | None = None
+    status: str
+    booking_id: str | None = None
+    return_booking_id: str | None = None
+    updated_at: datetime

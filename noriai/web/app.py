@@ -16,9 +16,12 @@ from fastapi import FastAPI, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
+from sqlalchemy.engine import Engine
 
 from bikeshare import BikeShareSystem, load_system
 from bus_location import RealtimeWriter
+from dispatch.clinic.model import ClinicConsent
+from dispatch.clinic.service import ClinicBookings
 from dispatch.domain import PlaceKind, ReferenceData
 from dispatch.live import LiveStore, make_live_store
 from dispatch.notify import make_notifier
@@ -29,6 +32,7 @@ from dispatch.persistence import (
     migrate,
     store_reference_data,
 )
+from dispatch.persistence.clinic import ClinicStore
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
 from dispatch.persistence.webhooks import WebhookStore
@@ -41,10 +45,12 @@ from gtfs.loader import Feed
 from noriai.demo import GBFS_DIR, TARIFF_PATH
 from noriai.settings import Settings
 from noriai.web.dispatch_api import dispatch_router
+from noriai.web.fhir_api import fhir_router
+from noriai.web.keys import api_key_principal
 from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
-from noriai.web.webhooks_api import api_key_principal, webhooks_router
+from noriai.web.webhooks_api import webhooks_router
 from planner.taxi import DispatchTaxiQuoter
 from planner.trip import TripPlanner, feed_fare_table
 from solver import warm_up as warm_up_solver
@@ -142,6 +148,7 @@ def create_app(
     app.include_router(dispatch_router(app, service, notifier, metrics))
     app.include_router(pages_router(service))
     _add_webhooks(app, settings, service, webhook_store)
+    _add_clinics(app, settings, service, engine, demo is not None)
     if settings.reoptimise_interval_s > 0:
         job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
         app.router.add_event_handler("startup", job.start)
@@ -302,6 +309,34 @@ def _add_webhooks(app: FastAPI, settings: Settings, service: DispatchService, st
     app.include_router(webhooks_router(webhooks, api_key_principal(service.repo)))
     app.router.add_event_handler("startup", deliverer.start)
     app.router.add_event_handler("shutdown", deliverer.stop)
+
+
+DEMO_CLINIC_KEY = "demo-clinic"
+DEMO_CLINIC_ID = "red-cross-hospital"
+# Fictional riders who agreed that the demo clinic books their rides (clinic patient id, ride home).
+DEMO_CLINIC_CONSENTS = (("R0001", "RC-100001", True), ("R0002", "RC-100002", False))
+
+
+def _add_clinics(
+    app: FastAPI, settings: Settings, service: DispatchService, engine: Engine, demo: bool
+) -> None:
+    """HL7 FHIR appointment routes for clinics, and the operator's consent records."""
+    store = ClinicStore(engine)
+    clinic = ClinicBookings(
+        service,
+        store,
+        arrival_margin_s=settings.clinic_arrival_margin_s,
+        return_after_s=settings.clinic_return_after_s,
+    )
+    app.state.clinic = clinic
+    app.include_router(fhir_router(clinic, service.repo, api_key_principal(service.repo)))
+    if demo:
+        now = datetime.now(UTC)
+        with service.repo.write() as tx:
+            tx.add_key(DEMO_CLINIC_KEY, Principal("clinic", DEMO_CLINIC_ID), now)
+        for rider_id, patient_id, back in DEMO_CLINIC_CONSENTS:
+            if store.consent(DEMO_CLINIC_ID, rider_id) is None:
+                store.set_consent(ClinicConsent(DEMO_CLINIC_ID, rider_id, patient_id, back, now))
 
 
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:

@@ -231,6 +231,8 @@ def dispatch_router(app: FastAPI, svc: DispatchService, notifier: Notifier, metr
         p = keys.lookup(key)
         if p is None:
             raise Unauthorized("unknown API key", "APIキーが正しくありません")
+        if p.role not in ("operator", "company"):  # a clinic key may only post FHIR appointments
+            raise Forbidden("this key may not use the dispatch API", "このキーでは利用できません")
         return p
 
     def principal(

@@ -9,10 +9,10 @@ may manage any company's. The secret is returned once, when the endpoint is regi
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Principal
 from dispatch.webhooks.model import (
     ID_HEADER,
     REPLAY_WINDOW_S,
@@ -22,7 +22,6 @@ from dispatch.webhooks.model import (
     WebhookEndpoint,
 )
 from dispatch.webhooks.registry import Webhooks
-from noriai.web.dispatch_api import Unauthorized, _KeyCache
 
 
 class WebhookIn(BaseModel):
@@ -67,25 +66,6 @@ def delivery_view(d: WebhookDelivery) -> dict[str, Any]:
         "created_at": d.created_at.isoformat(),
         "delivered_at": d.delivered_at.isoformat() if d.delivered_at else None,
     }
-
-
-def api_key_principal(repo: Repository) -> Callable[..., Principal]:
-    """The caller of a request, from ``X-API-Key`` or ``Authorization: Bearer`` (as the dispatch API)."""
-    keys = _KeyCache(repo)
-
-    def principal(
-        x_api_key: Annotated[str | None, Header()] = None,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Principal:
-        key = x_api_key
-        if key is None and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        p = keys.lookup(key) if key else None
-        if p is None:
-            raise Unauthorized("missing or unknown API key", "APIキーがないか正しくありません")
-        return p
-
-    return principal
 
 
 def webhooks_router(webhooks: Webhooks, principal: Callable[..., Principal]) -> APIRouter:
