@@ -10,12 +10,13 @@ from solver.api import plan_of, precheck, reoptimise, solve
 from solver.checker import Violation, check
 from solver.insertion import InsertionOption, construct, insertion_options
 from solver.lns import warm_up
-from solver.problem import OPEN, Problem, Request, TimeWindow, Vehicle, ride_time_limit
+from solver.problem import OPEN, Objective, Problem, Request, TimeWindow, Vehicle, ride_time_limit
 from solver.result import Result, Route, Stop, StopKind, UnassignedReason
 
 __all__ = [
     "OPEN",
     "InsertionOption",
+    "Objective",
     "Problem",
     "Request",
     "Result",

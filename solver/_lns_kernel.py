@@ -7,11 +7,16 @@ the distance. Windows ``lo``/``hi`` are the tightened ones (implied by ride-time
 these kernels accept is accepted by ``solver.schedule.earliest_schedule`` as well.
 
 State per vehicle v: ``full[v, :lens[v] + 2]`` = [start depot, stops..., end depot], and for the same
-positions the earliest schedule ``x``, the load on the arc leaving each node, and Savelsbergh's forward
-time slack (how far a node's start may move later before some later window is missed, waiting
-included; ride-time limits ignored, so it gives necessary conditions only). Ride-time limits and route
+positions the earliest schedule ``x``, the load on the arc leaving each node, the path time ``cum`` from
+the start to each node (service and driving, no waiting), and Savelsbergh's forward time slack (how
+far a node's start may move later before some later window is missed, waiting included; ride-time
+limits ignored, so it gives necessary conditions only). Ride-time limits and route
 duration are checked exactly by ``_schedule``, a least fixpoint of the difference constraints (the same
 algorithm as ``solver.schedule``).
+
+A route's cost ``vcost`` is the ``Problem.objective`` weighting ``wt = [per metre, per second of excess
+ride, per vehicle used]`` of its distance, its riders' excess ride along the path (per person, as
+``solver.schedule.path_excess_ride_s``) and whether it is used; insertions are ranked by the exact change.
 """
 
 from __future__ import annotations
@@ -67,11 +72,11 @@ def _schedule(nodes, m, v, T, lo, hi, n_req, maxride, maxdur, x, pickpos):
 def _refresh(v, routes, data, pickpos):
     """Recompute the cached schedule, loads, slack and distance of route v; False if infeasible.
 
-    routes = (full, lens, x, load, slack, vcost); data = (T, D, lo, hi, q, init_load, n_req, maxride,
-    maxdur).
+    routes = (full, lens, x, load, slack, vcost, cum); data = (T, D, lo, hi, q, init_load, n_req,
+    maxride, maxdur, wt).
     """
-    full, lens, x, load, slack, vcost = routes
-    T, D, lo, hi, q, init_load, n_req, maxride, maxdur = data
+    full, lens, x, load, slack, vcost, cum = routes
+    T, _, lo, hi, q, init_load, n_req, maxride, maxdur, _ = data
     m = lens[v] + 2
     ok = _schedule(full[v], m, v, T, lo, hi, n_req, maxride, maxdur, x[v], pickpos)
     load[v, 0, 0] = init_load[v, 0]
@@ -89,7 +94,7 @@ def _refresh(v, routes, data, pickpos):
         if wait + slack[v, i + 1] < s:
             s = wait + slack[v, i + 1]
         slack[v, i] = s
-    vcost[v] = _route_distance(full[v], lens[v], D)
+    vcost[v] = _route_cost(full[v], lens[v], data, cum[v])
     return ok
 
 
@@ -103,19 +108,49 @@ def _route_distance(route, k, D):
 
 
 @njit(cache=True)
+def _route_cost(route, k, data, cum):
+    """The weighted cost of a route with k stops (see the module docstring); fills ``cum``."""
+    T, D, _, _, q, _, n_req, _, _, wt = data
+    dist = _route_distance(route, k, D)
+    ride = np.int64(0)
+    if wt[1] != 0:
+        cum[0] = 0
+        for i in range(1, k + 2):
+            cum[i] = cum[i - 1] + T[route[i - 1], route[i]]
+        for i in range(1, k + 1):
+            nd = route[i]
+            if nd < n_req or nd >= 2 * n_req:
+                continue
+            r = nd - n_req
+            persons = q[r, 0] + q[r, 1]
+            start = 0
+            for j in range(1, i):
+                if route[j] == r:
+                    start = j
+                    break
+            ride += persons * (cum[i] - cum[start] - T[route[start], nd])
+    if k == 0:  # an unused vehicle costs nothing (as ``solver.schedule.route_objective``)
+        return np.int64(0)
+    return wt[0] * dist + wt[1] * ride + wt[2]
+
+
+@njit(cache=True)
 def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq, xs):
     """Cheapest feasible insertion of request r: (vehicle, length m), the vehicle's new route left in
     ``seq[:m]`` (``xs`` is scratch for its schedule).
 
     Candidates passing the necessary conditions (capacity on every arc the rider is aboard, windows,
-    forward slack) are sorted by extra distance and checked exactly in that order; each is skipped with
+    forward slack) are sorted by extra cost and checked exactly in that order; each is skipped with
     probability ``blink`` (SISR's blinks, for diversity). vehicle == -1 when nothing fits.
     """
-    full, lens, x, load, slack, _ = routes
-    T, D, lo, hi, q, _, n_req, maxride, maxdur = data
+    full, lens, x, load, slack, _, cum = routes
+    T, D, lo, hi, q, _, n_req, maxride, maxdur, wt = data
     n_veh = lens.shape[0]
     p = r
     d = n_req + r
+    persons = q[p, 0] + q[p, 1]
+    wd = wt[0]
+    wr = wt[1]
     ncand = 0
     size = 1
     for v in range(n_veh):
@@ -130,6 +165,7 @@ def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq
         k = lens[v]
         c0 = cap[v, 0]
         c1 = cap[v, 1]
+        fixed = wt[2] + wd * D[full[v, 0], full[v, 1]] if k == 0 else 0  # an unused vehicle costs 0
         if not has_pick[r]:
             # A rider on board counts in the load from the start until their drop-off: every arc
             # before it must have room for them (moving the drop-off later can overfill the car).
@@ -147,7 +183,11 @@ def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq
                 if st_d + T[d, e] - x[v, j + 1] > slack[v, j + 1]:
                     continue
                 if ncand < cd.shape[0]:
-                    cd[ncand] = D[c, d] + D[d, e] - D[c, e]
+                    cd[ncand] = wd * (D[c, d] + D[d, e] - D[c, e]) + fixed
+                    if wr != 0:
+                        aboard = load[v, j, 0] + load[v, j, 1]
+                        own = cum[v, j] + T[c, d] - T[full[v, 0], d]
+                        cd[ncand] += wr * (aboard * (T[c, d] + T[d, e] - T[c, e]) + persons * own)
                     cv[ncand] = v
                     ci[ncand] = -1
                     cj[ncand] = j
@@ -170,14 +210,21 @@ def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq
             if arr_d <= hi[d]:
                 st_d = max(arr_d, lo[d])
                 if st_d + T[d, b] - x[v, i + 1] <= slack[v, i + 1] and ncand < cd.shape[0]:
-                    cd[ncand] = D[a, p] + D[p, d] + D[d, b] - D[a, b]
+                    cd[ncand] = wd * (D[a, p] + D[p, d] + D[d, b] - D[a, b]) + fixed
+                    if wr != 0:
+                        aboard_i = load[v, i, 0] + load[v, i, 1]
+                        cd[ncand] += wr * aboard_i * (T[a, p] + T[p, d] + T[d, b] - T[a, b])
                     cv[ncand] = v
                     ci[ncand] = i
                     cj[ncand] = i
                     ncand += 1
             if st_p + T[p, b] - x[v, i + 1] > slack[v, i + 1]:
                 continue
-            dp = D[a, p] + D[p, b] - D[a, b]
+            dp = wd * (D[a, p] + D[p, b] - D[a, b]) + fixed
+            own_p = np.int64(0)
+            if wr != 0:
+                dp += wr * (load[v, i, 0] + load[v, i, 1]) * (T[a, p] + T[p, b] - T[a, b])
+                own_p = T[p, b] - cum[v, i + 1] - T[p, d]
             for j in range(i + 1, k + 1):
                 if load[v, j, 0] + q0 > c0 or load[v, j, 1] + q1 > c1:
                     break
@@ -195,7 +242,11 @@ def _best_insertion(r, routes, data, cap, allowed, has_pick, pickpos, blink, seq
                 if st_d + T[d, e] - x[v, j + 1] > slack[v, j + 1]:
                     continue
                 if ncand < cd.shape[0]:
-                    cd[ncand] = dp + D[c, d] + D[d, e] - D[c, e]
+                    cd[ncand] = dp + wd * (D[c, d] + D[d, e] - D[c, e])
+                    if wr != 0:
+                        aboard = load[v, j, 0] + load[v, j, 1]
+                        own = own_p + cum[v, j] + T[c, d]
+                        cd[ncand] += wr * (aboard * (T[c, d] + T[d, e] - T[c, e]) + persons * own)
                     cv[ncand] = v
                     ci[ncand] = i
                     cj[ncand] = j
@@ -245,9 +296,9 @@ def _remove(v, r, n_req, full, lens):
 
 
 @njit(cache=True)
-def _cost(distance, where):
-    """Distance plus the penalty for every request left out."""
-    c = np.int64(distance)
+def _cost(routes_cost, where):
+    """The routes' weighted cost plus the penalty for every request left out."""
+    c = np.int64(routes_cost)
     for r in range(where.shape[0]):
         if where[r] < 0:
             c += UNSERVED_COST
@@ -279,13 +330,13 @@ def run(
     where, ...) and the best in best_*; both are updated in place. Returns (current cost, best cost).
 
     params: [min removed, max removed, blink probability, max string length, p(random), p(related)].
-    routes = (full, lens, x, load, slack, vcost) and data = (T, D, lo, hi, q, init_load, n_req,
-    maxride, maxdur) as in ``_refresh``.
+    routes = (full, lens, x, load, slack, vcost, cum) and data = (T, D, lo, hi, q, init_load, n_req,
+    maxride, maxdur, wt) as in ``_refresh``.
     """
     if reseed:
         np.random.seed(seed)
-    full, lens, _, _, _, vcost = routes
-    _, D, lo, hi, _, _, n_req, _, _ = data
+    full, lens, _, _, _, vcost, _ = routes
+    _, D, lo, hi, _, _, n_req, _, _, _ = data
     n_veh = lens.shape[0]
     maxlen = full.shape[1]
     pickpos = -np.ones(n_req, dtype=np.int64)
@@ -307,10 +358,11 @@ def run(
     p_related = params[5]
     cur = _cost(vcost.sum(), where)
     # the caller's best may be a different solution than the current: its cost from its own routes
-    best_distance = np.int64(0)
+    scratch = np.empty(maxlen, dtype=np.int64)
+    best_routes = np.int64(0)
     for v in range(n_veh):
-        best_distance += _route_distance(best_full[v], best_lens[v], D)
-    best = _cost(best_distance, best_where)
+        best_routes += _route_cost(best_full[v], best_lens[v], data, scratch)
+    best = _cost(best_routes, best_where)
     if n_req == 0:
         return cur, best
     for it in range(iterations):

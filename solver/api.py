@@ -12,7 +12,8 @@ from solver import _ortools, lns
 from solver.insertion import construct, repair, vehicle_can_take
 from solver.problem import Problem, Request
 from solver.result import Result, Route, Stop, StopKind, UnassignedReason
-from solver.schedule import PlannedStop, earliest_schedule, route_cost, stop_location
+from solver.schedule import PlannedStop, earliest_schedule, route_cost, route_objective, stop_location
+from solver.timing import persons_excess_ride_s, rider_schedule, waiting_s
 
 Plan = Mapping[str, Sequence[PlannedStop]]
 
@@ -37,9 +38,10 @@ def precheck(problem: Problem, r: Request) -> UnassignedReason | None:
     return UnassignedReason.SHIFT
 
 
-def _plan_cost(problem: Problem, plan: Plan) -> int:
+def plan_objective(problem: Problem, plan: Plan) -> int:
+    """The plan's weighted cost (``Problem.objective``); with ``Objective.distance_only()`` its distance."""
     vehicles = {v.vehicle_id: v for v in problem.vehicles}
-    return sum(route_cost(problem, vehicles[vid], stops)[0] for vid, stops in plan.items() if stops)
+    return sum(route_objective(problem, vehicles[vid], stops) for vid, stops in plan.items() if stops)
 
 
 def _is_feasible(problem: Problem, plan: Plan) -> bool:
@@ -56,18 +58,21 @@ def build_result(
     started: float,
     stats: dict[str, object] | None = None,
 ) -> Result:
+    """Time every route for the riders (``solver.timing.rider_schedule``) and total the costs."""
     routes = []
-    total_d = total_t = 0
+    total_d = total_t = excess = wait = 0
     for v in problem.vehicles:
         stops = list(plan.get(v.vehicle_id, ()))
         if not stops:
             continue
-        sched = earliest_schedule(problem, v, stops)
+        sched = rider_schedule(problem, v, stops)
         if sched is None:
             raise AssertionError(f"internal error: infeasible route for {v.vehicle_id}")
         dist, dur = route_cost(problem, v, stops)
         total_d += dist
         total_t += dur
+        excess += persons_excess_ride_s(problem, stops, sched)
+        wait += waiting_s(problem, stops, sched)
         routes.append(
             Route(
                 vehicle_id=v.vehicle_id,
@@ -81,7 +86,14 @@ def build_result(
                 duration_s=dur,
             )
         )
-    cost = {"distance_m": total_d, "duration_s": total_t, "unassigned": len(unassigned)}
+    cost = {
+        "distance_m": total_d,
+        "duration_s": total_t,
+        "excess_ride_s": excess,
+        "waiting_s": wait,
+        "objective": plan_objective(problem, plan),
+        "unassigned": len(unassigned),
+    }
     return Result(
         tuple(routes), dict(unassigned), cost, status, time.monotonic() - started, dict(stats or {})
     )
@@ -121,7 +133,7 @@ def _better(problem: Problem, new: Plan | None, old: Plan | None, mandatory: Col
     served_new, served_old = len(routed_new), len(_routed(old))
     if served_new != served_old:
         return served_new > served_old
-    return _plan_cost(problem, new) < _plan_cost(problem, old)
+    return plan_objective(problem, new) < plan_objective(problem, old)
 
 
 def _search(
@@ -215,7 +227,7 @@ def solve(
     elif method != "plain":
         start_plan, _left = construct(problem, servable)
     if start_plan is not None:
-        stats["initial_distance"] = _plan_cost(problem, start_plan)
+        stats["initial_objective"] = plan_objective(problem, start_plan)
     # A given plan is what riders were told: each request it routes stays routed (a promise is not
     # traded for another rider, even one for one). A plan we construct ourselves promises nothing.
     mandatory = sorted(_routed(start_plan)) if initial is not None and start_plan is not None else []

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from solver.problem import Problem, Request, TimeWindow, Vehicle
+from solver.problem import Objective, Problem, Request, TimeWindow, Vehicle
 from solver.result import Result, StopKind
 
 SCALE = 1000
@@ -78,7 +78,9 @@ class CordeauInstance:
             )
             for k in range(self.vehicles)
         )
-        return Problem(requests, vehicles, duration, distance, name=self.name)
+        return Problem(
+            requests, vehicles, duration, distance, name=self.name, objective=Objective.distance_only()
+        )
 
     def cost(self, result: Result) -> float:
         total = 0.0

@@ -1,21 +1,24 @@
 """Instant insertion of one request into an existing plan, for live quotes and construction.
 
 Phases, cheapest first (as OpenTripPlanner's shared-ride module does): vehicle filter (capacity,
-features, fixed assignment) -> vectorised extra-distance and arrival-time filters over every
-(pickup gap, drop-off gap) pair -> candidates in order of extra distance -> exact timing
-(``solver.schedule``) and capacity checks until enough options are found. The day is not re-solved.
+features, fixed assignment) -> vectorised extra-cost and arrival-time filters over every
+(pickup gap, drop-off gap) pair -> candidates in order of extra cost (``Problem.objective``: distance,
+riders' excess ride along the stop order, a vehicle's fixed cost) -> exact timing
+(``solver.schedule``) and capacity checks until enough options are found. The options returned are
+timed for the riders (``solver.timing``). The day is not re-solved.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from solver.problem import Problem, Request, Vehicle
 from solver.result import StopKind
 from solver.schedule import PlannedStop, earliest_schedule, service_s, stop_location, stop_window
+from solver.timing import rider_schedule
 
 Plan = Mapping[str, Sequence[PlannedStop]]
 
@@ -29,6 +32,7 @@ class InsertionOption:
     dropoff_s: int
     extra_distance_m: int
     extra_duration_s: int
+    extra_cost: int = 0  # in ``Problem.objective`` units
 
 
 def vehicle_can_take(v: Vehicle, r: Request) -> bool:
@@ -51,16 +55,19 @@ def _loads(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop]) -> np.nda
 class _Candidates:
     vehicle: Vehicle
     stops: Sequence[PlannedStop]
-    extra_m: np.ndarray  # sorted ascending
+    extra_c: np.ndarray  # weighted extra cost, sorted ascending
+    extra_m: np.ndarray
     extra_s: np.ndarray
     gp: np.ndarray
     gd: np.ndarray
 
 
 def _candidates(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop], r: Request) -> _Candidates | None:
-    """Every (pickup gap, drop-off gap) that passes the cheap filters, cheapest extra distance first.
+    """Every (pickup gap, drop-off gap) that passes the cheap filters, cheapest extra cost first.
 
     Gap g sits between node g and node g + 1 of [depot, stops..., depot]. Vectorised over all pairs.
+    The extra excess ride is exact for ``schedule.path_excess_ride_s``: the persons aboard on a gap are
+    delayed by the detour through it, and the newcomer rides the stops between its two gaps.
     """
     base = earliest_schedule(problem, v, stops)
     if base is None:
@@ -83,7 +90,8 @@ def _candidates(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop], r: R
     arrive_p = x[:-1] + svc[:-1] + dur[prev, p]  # reaching the pickup through gap g
     start_p = np.maximum(arrive_p, r.pickup_window.earliest)
     arrive_d = x[:-1] + svc[:-1] + dur[prev, d]  # reaching the drop-off through gap g (later gap)
-    fits = ((_loads(problem, v, stops) + np.array(r.load)) <= np.array(v.capacity)).all(axis=1)
+    loads = _loads(problem, v, stops)
+    fits = ((loads + np.array(r.load)) <= np.array(v.capacity)).all(axis=1)
     # Forward time slack (Savelsbergh): the most a delay arriving at node i can be before some window
     # from i on is missed, counting the waiting that absorbs it. F[i] = min(hi[i] - x[i], wait[i+1] + F[i+1]).
     wait = np.zeros(k + 2, dtype=np.int64)
@@ -115,13 +123,32 @@ def _candidates(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop], r: R
     extra_m[g, g] = adj_m
     extra_s[g, g] = adj_s
     later[g, g] = adj_ok
+    obj = problem.objective
+    # an unused vehicle costs nothing: its first rider pays for the whole route and the vehicle
+    first = obj.vehicle_fixed + obj.distance_per_m * int(base_arc[0]) if k == 0 else 0
+    extra_c = obj.distance_per_m * extra_m + first
+    if obj.excess_ride_per_s:
+        aboard = loads.sum(axis=1)  # persons on the arc leaving each node
+        cum = np.zeros(k + 2, dtype=np.int64)  # path time from the start to each node's service
+        cum[1:] = np.cumsum(svc[:-1] + dur[prev, nxt])
+        # the newcomer's own excess: from its pickup in gap gp to its drop-off in gap gd
+        own = (dur[p, nxt] - cum[1:])[:, None] + (cum[:-1] + svc[:-1] + dur[prev, d])[None, :] - dur[p, d]
+        ride = (
+            (aboard * (pick_t + r.boarding_s))[:, None]
+            + (aboard * (drop_t + r.alighting_s))[None, :]
+            + r.persons * own
+        )
+        ride[g, g] = aboard * (adj_s + r.boarding_s + r.alighting_s)
+        extra_c = extra_c + obj.excess_ride_per_s * ride
     flat = np.flatnonzero(later)
     if len(flat) == 0:
-        return _Candidates(v, stops, *(np.zeros(0, dtype=np.int64),) * 4)
-    em = extra_m.ravel()[flat]
-    order = np.argsort(em, kind="stable")
+        return _Candidates(v, stops, *(np.zeros(0, dtype=np.int64),) * 5)
+    ec = extra_c.ravel()[flat]
+    order = np.argsort(ec, kind="stable")
     flat = flat[order]
-    return _Candidates(v, stops, em[order], extra_s.ravel()[flat], flat // (k + 1), flat % (k + 1))
+    return _Candidates(
+        v, stops, ec[order], extra_m.ravel()[flat], extra_s.ravel()[flat], flat // (k + 1), flat % (k + 1)
+    )
 
 
 def _first_feasible(problem: Problem, c: _Candidates, r: Request, max_checks: int) -> InsertionOption | None:
@@ -139,14 +166,39 @@ def _first_feasible(problem: Problem, c: _Candidates, r: Request, max_checks: in
                 sched[gd + 2],
                 int(c.extra_m[i]),
                 int(c.extra_s[i]),
+                int(c.extra_c[i]),
             )
     return None
 
 
+def _timed(problem: Problem, opt: InsertionOption, r: Request) -> InsertionOption:
+    """The option with its stops timed for the riders (``solver.timing``), not at the earliest."""
+    vehicle = problem.vehicles[problem.vehicle_index[opt.vehicle_id]]
+    sched = rider_schedule(problem, vehicle, opt.stops)
+    if sched is None:  # cannot happen (the earliest schedule exists); keep that one
+        return opt
+    times = {(s.request_id, k): t for (s, k), t in zip(opt.stops, sched[1:-1], strict=True)}
+    return replace(
+        opt,
+        schedule=tuple(sched),
+        pickup_s=times[(r.request_id, StopKind.PICKUP)],
+        dropoff_s=times[(r.request_id, StopKind.DROPOFF)],
+    )
+
+
 def insertion_options(
-    problem: Problem, plan: Plan, request: Request, *, max_options: int = 3, max_checks_per_vehicle: int = 60
+    problem: Problem,
+    plan: Plan,
+    request: Request,
+    *,
+    max_options: int = 3,
+    max_checks_per_vehicle: int = 60,
+    timed: bool = True,
 ) -> list[InsertionOption]:
-    """The best feasible insertions of ``request`` (one per vehicle), cheapest extra distance first.
+    """The best feasible insertions of ``request`` (one per vehicle), cheapest extra cost first.
+
+    With ``timed`` (the default) each option's schedule is the riders' one (``solver.timing``);
+    construction passes False and keeps the earliest schedule, which is all feasibility needs.
 
     ``plan`` maps vehicle ids to their current stop sequences (riders on board appear only with their
     drop-off). ``request`` must use the problem's locations but need not be one of its requests.
@@ -160,17 +212,17 @@ def insertion_options(
         c = _candidates(problem, v, plan.get(v.vehicle_id, ()), request)
         if c is not None and len(c.gp):
             cands.append(c)
-    cands.sort(key=lambda c: int(c.extra_m[0]))
+    cands.sort(key=lambda c: int(c.extra_c[0]))
     options: list[InsertionOption] = []
     for c in cands:
-        if len(options) >= max_options and int(c.extra_m[0]) > options[-1].extra_distance_m:
+        if len(options) >= max_options and int(c.extra_c[0]) > options[-1].extra_cost:
             break
         opt = _first_feasible(problem, c, request, max_checks_per_vehicle)
         if opt is not None:
             options.append(opt)
-            options.sort(key=lambda o: (o.extra_distance_m, o.pickup_s))
+            options.sort(key=lambda o: (o.extra_cost, o.extra_distance_m, o.pickup_s))
             options = options[:max_options]
-    return options
+    return [_timed(problem, o, request) for o in options] if timed else options
 
 
 def construct(
@@ -193,7 +245,7 @@ def construct(
         return min(r.pickup_window.latest, r.dropoff_window.latest - r.boarding_s - problem.direct_s(r))
 
     for r in sorted((r for r in requests if not r.on_board), key=deadline):
-        opts = insertion_options(problem, plan, r, max_options=1, max_checks_per_vehicle=200)
+        opts = insertion_options(problem, plan, r, max_options=1, max_checks_per_vehicle=200, timed=False)
         if opts:
             plan[opts[0].vehicle_id] = list(opts[0].stops)
         else:
@@ -235,7 +287,9 @@ def repair(
             if opt is None:
                 continue
             trial = {**reduced, vid: list(opt.stops)}
-            back = insertion_options(problem, trial, victim, max_options=1, max_checks_per_vehicle=400)
+            back = insertion_options(
+                problem, trial, victim, max_options=1, max_checks_per_vehicle=400, timed=False
+            )
             if back:
                 trial[back[0].vehicle_id] = list(back[0].stops)
                 plan = trial

@@ -10,7 +10,8 @@ close in space and time), and strings of consecutive stops in neighbouring route
 cheapest insertion in one of four orders with blinks. The inner loop is compiled (``_lns_kernel``).
 
 ``improve`` keeps every request that the starting plan serves served (an unserved request costs more
-than any distance) and returns the best plan seen, which is never worse than the start.
+than any distance) and returns the best plan seen, which is never worse than the start (in the
+problem's weighted objective: distance, riders' excess ride, vehicles used).
 """
 
 from __future__ import annotations
@@ -62,12 +63,16 @@ class _Arrays:
     maxdur: I64
     neigh: I64
     mandatory: npt.NDArray[np.bool_]
+    wt: I64  # objective weights: per metre, per second of excess ride, per vehicle used
 
     @property
-    def data(self) -> tuple[I64, I64, I64, I64, I64, I64, int, I64, I64]:
+    def data(self) -> tuple[I64, I64, I64, I64, I64, I64, int, I64, I64, I64]:
         """The constant arrays every kernel reads, in ``_lns_kernel._refresh``'s order."""
         n_req = len(self.requests)
-        return (self.T, self.D, self.lo, self.hi, self.q, self.init_load, n_req, self.maxride, self.maxdur)
+        return (
+            self.T, self.D, self.lo, self.hi, self.q, self.init_load, n_req, self.maxride, self.maxdur,
+            self.wt,
+        )  # fmt: skip
 
 
 def _arrays(
@@ -128,10 +133,18 @@ def _arrays(
         ),
         neigh=np.ascontiguousarray(neigh),
         mandatory=np.array([r.request_id in mandatory for r in requests], dtype=np.bool_),
+        wt=np.array(
+            [
+                problem.objective.distance_per_m,
+                problem.objective.excess_ride_per_s,
+                problem.objective.vehicle_fixed,
+            ],
+            dtype=np.int64,
+        ),
     )
 
 
-Routes = tuple[I64, I64, I64, I64, I64, I64]  # full, lens, x, load, slack, vcost (see _lns_kernel)
+Routes = tuple[I64, I64, I64, I64, I64, I64, I64]  # full, lens, x, load, slack, vcost, cum (_lns_kernel)
 Best = tuple[I64, I64, I64]  # full, lens, where
 
 
@@ -193,8 +206,9 @@ def improve(
 
     ``requests`` are the ones the search may route (those in ``initial`` must be among them); the ids
     in ``mandatory`` (riders who were promised a ride) are never traded for others.
-    ``progress(elapsed_s, best_distance)`` is called after every compiled chunk. ``iterations`` runs
-    exactly that many steps instead (tests, warm-up), whatever the time limit.
+    ``progress(elapsed_s, best_cost)`` (weighted, ``Problem.objective``) is called after every
+    compiled chunk. ``iterations`` runs exactly that many steps instead (tests, warm-up), whatever
+    the time limit.
     """
     started = time.monotonic()
     prm = params or LnsParams()
@@ -218,7 +232,8 @@ def improve(
     load = np.zeros((n_veh, maxlen, 2), dtype=np.int64)
     slack = np.zeros((n_veh, maxlen), dtype=np.int64)
     vcost = np.zeros(n_veh, dtype=np.int64)
-    routes = (full, lens, x, load, slack, vcost)
+    cum = np.zeros((n_veh, maxlen), dtype=np.int64)
+    routes = (full, lens, x, load, slack, vcost, cum)
     if not kernel.refresh_all(routes, a.data):
         raise ValueError("the starting plan is infeasible")
     best_full, best_lens, best_where = full.copy(), lens.copy(), where.copy()

@@ -57,6 +57,9 @@ class Request:
     required_features: frozenset[str] = field(default_factory=frozenset)
     vehicle_id: str | None = None  # fixed to this vehicle (rider on board, or a locked assignment)
     picked_up_at: int | None = None
+    # What the rider asked for, for the timing (soft; the windows stay the hard promise):
+    wanted_pickup_s: int | None = None  # "pick me up at": a later pickup is waiting
+    appointment_s: int | None = None  # "arrive by": arriving earlier than the margin is waiting
 
     def __post_init__(self) -> None:
         if not self.request_id:
@@ -71,6 +74,10 @@ class Request:
     @property
     def load(self) -> tuple[int, int]:
         return (self.seats, self.wheelchairs)
+
+    @property
+    def persons(self) -> int:
+        return self.seats + self.wheelchairs
 
     @property
     def on_board(self) -> bool:
@@ -103,15 +110,51 @@ class Vehicle:
         return (self.seats, self.wheelchairs)
 
 
+@dataclass(frozen=True, slots=True)
+class Objective:
+    """What a plan costs, in integer units per metre, per second and per vehicle.
+
+    The routing (insertion, LNS, re-optimisation) minimises ``distance_per_m`` x vehicle metres +
+    ``excess_ride_per_s`` x riders' excess ride seconds + ``vehicle_fixed`` x vehicles used. Excess ride
+    is counted per person (a party of three counts three times) along the stop order: the time from
+    boarding to alighting when the vehicle drives on without waiting, less the direct drive; the
+    timing step (``solver.schedule.rider_schedule``) then puts any waiting before pickups where the
+    windows allow. Defaults: a minute of one rider's detour weighs as much as 180 m of driving.
+
+    The timing of a fixed stop order minimises ``excess_ride_per_s`` x excess ride + ``wait_per_s`` x
+    waiting (a pickup later than asked, an arrival earlier than ``arrive_margin_s`` before the
+    appointment, or later within it), never making total excess ride worse than the earliest schedule.
+    ``Objective.distance_only()`` is the classic DARP objective (the Cordeau benchmark's).
+    """
+
+    distance_per_m: int = 1
+    excess_ride_per_s: int = 3
+    vehicle_fixed: int = 0
+    wait_per_s: int = 1
+    arrive_margin_s: int = 600  # a lone arrive-by rider is planned to arrive this long before the time
+
+    def __post_init__(self) -> None:
+        if min(self.distance_per_m, self.excess_ride_per_s, self.vehicle_fixed, self.wait_per_s) < 0:
+            raise ValueError("objective weights must be >= 0")
+        if self.arrive_margin_s < 0:
+            raise ValueError("arrive_margin_s must be >= 0")
+
+    @classmethod
+    def distance_only(cls) -> Objective:
+        return cls(distance_per_m=1, excess_ride_per_s=0, vehicle_fixed=0)
+
+
 @dataclass(frozen=True)
 class Problem:
-    """Requests, vehicles and the travel matrices (``duration_s[i, j]``, ``distance_m[i, j]``)."""
+    """Requests, vehicles and the travel matrices (``duration_s[i, j]``, ``distance_m[i, j]``), and
+    the ``objective`` weights (riders' time counts by default; see ``Objective``)."""
 
     requests: tuple[Request, ...]
     vehicles: tuple[Vehicle, ...]
     duration_s: npt.NDArray[np.int64]
     distance_m: npt.NDArray[np.int64]
     name: str = ""
+    objective: Objective = field(default_factory=Objective)
 
     def __post_init__(self) -> None:
         d, m = self.duration_s, self.distance_m

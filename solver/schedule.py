@@ -6,8 +6,9 @@ least solution is the longest-path fixpoint of the lower-bound form ``x[v] >= x[
 is feasible exactly when that fixpoint exists (no positive cycle) and meets every upper bound. This
 beats a plain forward pass, which waits at the pickup and then breaks the ride-time limit.
 
-The earliest schedule is what we report: riders are collected as early as their windows and the
-other riders' ride-time limits allow, which also minimises waiting at the depot end of the shift.
+The earliest schedule decides feasibility (insertion, LNS, checks); what riders are told comes from
+``solver.timing.rider_schedule``, which moves the times within the same constraints to cut riders'
+excess ride and waiting.
 """
 
 from __future__ import annotations
@@ -41,10 +42,13 @@ def stop_window(stop: PlannedStop) -> tuple[int, int]:
     return lo, hi
 
 
-def earliest_schedule(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop]) -> list[int] | None:
+def earliest_schedule(
+    problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop], *, lower: Sequence[int] | None = None
+) -> list[int] | None:
     """Start-of-service times ``[depot departure, stop 1, ..., stop k, depot arrival]``, or None.
 
-    Does not check capacity or pairing (see ``solver.checker``); only timing.
+    ``lower`` raises the earliest time of each of those k + 2 nodes (``solver.timing`` uses it to make
+    its optimum integer). Does not check capacity or pairing (see ``solver.checker``); only timing.
     """
     k = len(stops)
     locs = [vehicle.start]
@@ -80,7 +84,7 @@ def earliest_schedule(problem: Problem, vehicle: Vehicle, stops: Sequence[Planne
     travel = (dm[locs[:-1], locs[1:]] + svc[:-1]).tolist()
     if vehicle.max_duration_s is not None:
         back.append((0, k + 1, -vehicle.max_duration_s))
-    x = lo[:]
+    x = lo[:] if lower is None else [max(a, b) for a, b in zip(lo, lower, strict=True)]
     for _ in range(k + 3):
         for i in range(k + 1):
             t = x[i] + travel[i]
@@ -122,3 +126,40 @@ def tightened_windows(problem: Problem, r: Request) -> tuple[tuple[int, int], tu
     ed = max(ed, ep + r.boarding_s + t)
     ld = min(ld, lp + r.boarding_s + r.max_ride_time_s)
     return (ep, lp), (ed, ld)
+
+
+def path_excess_ride_s(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop]) -> int:
+    """Riders' excess ride (per person) along the stop order, as if the vehicle never waited with
+    anyone aboard: service and driving from each pickup to its drop-off, less the direct drive. Riders
+    already on board count from the route's start. It depends on the order only, so the routing can
+    weigh it; the timing (``solver.timing``) then reaches it wherever the windows allow waiting to
+    happen before pickups."""
+    dm = problem.duration_s
+    locs = [vehicle.start] + [stop_location(s) for s in stops]
+    svc = [0] + [service_s(s) for s in stops]
+    cum = [0] * len(locs)
+    for i in range(1, len(locs)):
+        cum[i] = cum[i - 1] + svc[i - 1] + int(dm[locs[i - 1], locs[i]])
+    pick: dict[str, int] = {}
+    total = 0
+    for i, (r, kind) in enumerate(stops, start=1):
+        if kind is StopKind.PICKUP:
+            pick[r.request_id] = i
+            continue
+        j = pick.get(r.request_id)
+        if j is not None:
+            total += r.persons * (cum[i] - cum[j] - r.boarding_s - int(dm[r.pickup, r.dropoff]))
+        else:
+            total += r.persons * (cum[i] - int(dm[vehicle.start, r.dropoff]))
+    return total
+
+
+def route_objective(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop]) -> int:
+    """The weighted cost of one route (``Problem.objective``): distance, riders' path excess ride and
+    the vehicle's fixed cost when it is used. The LNS kernel computes the same number."""
+    if not stops:
+        return 0
+    o = problem.objective
+    dist, _ = route_cost(problem, vehicle, stops)
+    ride = path_excess_ride_s(problem, vehicle, stops) if o.excess_ride_per_s else 0
+    return o.distance_per_m * dist + o.excess_ride_per_s * ride + o.vehicle_fixed

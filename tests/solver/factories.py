@@ -16,9 +16,12 @@ def grid_matrices(points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @st.composite
-def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3, rich: bool = False) -> Problem:
+def problems(
+    draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3, rich: bool = False, asked: bool = False
+) -> Problem:
     """``rich`` adds what a live day has: riders already on board, requests locked to a vehicle,
-    required features (low-floor), route duration caps and vehicles starting where they are."""
+    required features (low-floor), route duration caps and vehicles starting where they are.
+    ``asked`` records the time each rider asked for (an appointment or a pickup time), as dispatch does."""
     n = draw(st.integers(1, max_requests))
     k = draw(st.integers(1, max_vehicles))
     coords = draw(
@@ -37,16 +40,20 @@ def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3, rich
         arrive_by = draw(st.booleans())
         seats = draw(st.integers(1, 3))
         wheelchairs = draw(st.integers(0, 1))
+        extra: dict[str, object] = {}
         if arrive_by:
             pw, dw = TimeWindow(0, 86_400), TimeWindow(t0 + direct, t0 + direct + 900)
+            if asked:
+                extra["appointment_s"] = t0 + direct + 900
         else:
             pw, dw = TimeWindow(t0, t0 + 900), TimeWindow(0, 86_400)
-        extra: dict[str, object] = {}
+            if asked:
+                extra["wanted_pickup_s"] = t0
         if rich:
             kind = draw(st.sampled_from(["free", "free", "locked", "on_board", "low_floor"]))
             vid = f"v{draw(st.integers(0, k - 1))}"
             if kind == "locked":
-                extra = {"vehicle_id": vid}
+                extra["vehicle_id"] = vid
             elif kind == "on_board" and on_board.count(vid) < 3:  # every vehicle has >= 3 seats
                 on_board.append(vid)
                 # picked up at 07:00 by ``vid``; a wide drop-off window keeps the day feasible
@@ -54,7 +61,7 @@ def problems(draw: st.DrawFn, max_requests: int = 8, max_vehicles: int = 3, rich
                 pw, dw = TimeWindow(0, 86_400), TimeWindow(0, 86_400)
                 extra = {"vehicle_id": vid, "picked_up_at": 7 * 3600}
             elif kind == "low_floor":
-                extra = {"required_features": frozenset({"low_floor"})}
+                extra["required_features"] = frozenset({"low_floor"})
         requests.append(
             Request(
                 f"r{i}",

@@ -9,18 +9,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from solver import Problem, UnassignedReason, check, construct
-from solver.api import build_result, precheck
+from solver.api import build_result, plan_objective, precheck
 from solver.cordeau import parse_instance
 from solver.lns import improve
-from solver.schedule import route_cost
 from tests.solver.factories import problems
 
 DARP = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "darp"
-
-
-def _distance(problem: Problem, plan: dict[str, list]) -> int:  # type: ignore[type-arg]
-    vehicles = {v.vehicle_id: v for v in problem.vehicles}
-    return sum(route_cost(problem, vehicles[vid], stops)[0] for vid, stops in plan.items())
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -38,7 +32,7 @@ def test_every_plan_passes_the_checker_and_never_gets_worse(problem: Problem, se
     served = sum(len(s) for s in found.values())
     assert served >= start_served
     if served == start_served:
-        assert _distance(problem, found) <= _distance(problem, start)
+        assert plan_objective(problem, found) <= plan_objective(problem, start)
     for r in problem.requests:
         if r.vehicle_id is not None:  # locked and on-board riders stay in their vehicle
             assert all(
