@@ -155,8 +155,12 @@ def _check_validity(tariff: Tariff, at: datetime) -> None:
         )
 
 
-class _Ledger:
-    """Running exact amount with integer breakdown lines that always sum to the whole-yen total."""
+class Ledger:
+    """Running exact amount with integer breakdown lines that always sum to the whole-yen total.
+
+    ``set_exact`` moves the exact (Decimal) amount and books the whole-yen change as a line;
+    ``settle`` books a line that brings the lines to a whole-yen target. Callers building their own
+    fares (shared rides, zone fares) use it so every breakdown sums to its total."""
 
     def __init__(self) -> None:
         self.exact = Decimal(0)
@@ -179,7 +183,9 @@ class _Ledger:
         self.exact = Decimal(target_yen)
 
 
-def _apply_discounts(ledger: _Ledger, fare: int, inputs: FareInputs, tariff: Tariff) -> int:
+def apply_discounts(ledger: Ledger, fare: int, inputs: FareInputs, tariff: Tariff) -> int:
+    """Concession (per ``inputs.concession``) then vouchers (``inputs.vouchers``), each as a line;
+    returns the amount payable."""
     c = tariff.concessions
     total = fare
     pct = (
@@ -221,7 +227,7 @@ def quote(inputs: FareInputs, tariff: Tariff, *, quoted_at: datetime | None = No
     vc = tariff.vehicle_class.get(inputs.vehicle_class)
     if vc is None:
         raise FareError(f"tariff {tariff.tariff_id} has no vehicle class {inputs.vehicle_class.value!r}")
-    ledger = _Ledger()
+    ledger = Ledger()
     dist_part, time_part = meter_fare_yen(inputs.distance_m, inputs.slow_time_s, tariff.meter)
     ledger.set_exact(
         Decimal(dist_part),
@@ -266,7 +272,7 @@ def quote(inputs: FareInputs, tariff: Tariff, *, quoted_at: datetime | None = No
     if vc.pickup_fee_yen:
         fare += vc.pickup_fee_yen
         ledger.settle(fare, "pickup_fee", "迎車料金", "Pickup fee")
-    total = _apply_discounts(ledger, fare, inputs, tariff)
+    total = apply_discounts(ledger, fare, inputs, tariff)
     valid_until = None
     if quoted_at is not None:
         valid_until = quoted_at + timedelta(seconds=tariff.predetermined.quote_valid_s)

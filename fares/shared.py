@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from fares.quote import FareError, FareInputs, FareLine, FareQuote, _apply_discounts, _Ledger, quote
+from fares.quote import FareError, FareInputs, FareLine, FareQuote, Ledger, apply_discounts, quote
 from fares.rounding import round_yen
 from fares.tariff import Tariff
 
@@ -68,9 +68,9 @@ def shared_fares(
     if tariff.shared.rule == "zone_flat":
         for r, solo in zip(riders, solos, strict=True):
             flat = zone_flat_fare(tariff, r.pickup_zone, r.dropoff_zone)
-            ledger = _Ledger()
+            ledger = Ledger()
             ledger.settle(flat, "zone_flat", "区域運行 定額運賃", "Zone flat fare")
-            total = _apply_discounts(ledger, flat, r.direct, tariff)
+            total = apply_discounts(ledger, flat, r.direct, tariff)
             shared = FareQuote(
                 total, flat, tuple(ledger.lines), r.direct, Decimal(1), solo.valid_from, solo.valid_until
             )
@@ -83,7 +83,7 @@ def shared_fares(
     total_direct_m = sum(r.direct.distance_m for r in riders)
     for r, solo in zip(riders, solos, strict=True):
         cap = Decimal(solo.fare_before_discounts_yen) * (100 - discount) / 100
-        ledger = _Ledger()
+        ledger = Ledger()
         ledger.settle(solo.fare_before_discounts_yen, "solo_fare", "単独乗車の確定運賃", "Solo fixed fare")
         if pooled_fare is not None and total_direct_m > 0:
             share = Decimal(pooled_fare) * r.direct.distance_m / total_direct_m
@@ -97,7 +97,7 @@ def shared_fares(
             f"相乗り割引（距離按分・上限{discount}%引）",
             f"Shared ride (distance split, capped at {discount}% off)",
         )
-        total = _apply_discounts(ledger, fare, r.direct, tariff)
+        total = apply_discounts(ledger, fare, r.direct, tariff)
         shared = FareQuote(
             total,
             fare,
@@ -112,4 +112,41 @@ def shared_fares(
     return out
 
 
-__all__ = ["FareLine", "SharedFare", "SharedRider", "shared_fares", "zone_flat_fare"]
+def shared_offer(rider: SharedRider, tariff: Tariff, *, quoted_at: datetime | None = None) -> SharedFare:
+    """The shared-ride (相乗り) option offered at booking beside the private one: a fixed fare, known
+    before pickup and kept whether or not anyone joins, so a rider who joins later never changes it.
+
+    ``distance_split``: the solo fixed fare less the sharing discount (the most the split could ever
+    charge a rider); ``zone_flat``: the zone pair's flat fare. Never dearer than the private (solo)
+    fare, which is ``solo``; concessions and vouchers (``rider.direct``) apply to both alike."""
+    solo = quote(rider.direct, tariff, quoted_at=quoted_at)
+    before = solo.fare_before_discounts_yen
+    ledger = Ledger()
+    ledger.settle(before, "solo_fare", "単独乗車の確定運賃", "Solo fixed fare")
+    if tariff.shared.rule == "zone_flat":
+        fare = min(before, zone_flat_fare(tariff, rider.pickup_zone, rider.dropoff_zone))
+        ja, en = (
+            "相乗り 区域定額運賃（相乗りがなくても確定）",
+            "Shared ride, zone flat fare (fixed even if nobody joins)",
+        )
+    else:
+        pct = tariff.shared.sharing_discount_percent
+        fare = min(before, round_yen(Decimal(before) * (100 - pct) / 100, tariff.rounding))
+        ja = f"相乗り割引 {pct}%（相乗りがなくても確定）"
+        en = f"Shared ride {pct}% off (fixed even if nobody joins)"
+    ledger.settle(fare, "sharing", ja, en)
+    total = apply_discounts(ledger, fare, rider.direct, tariff)
+    shared = FareQuote(
+        total,
+        fare,
+        tuple(ledger.lines),
+        rider.direct,
+        solo.coefficient,
+        solo.valid_from,
+        solo.valid_until,
+        notes=("shared ride",),
+    )
+    return SharedFare(rider.rider_ref, solo, shared)
+
+
+__all__ = ["FareLine", "SharedFare", "SharedRider", "shared_fares", "shared_offer", "zone_flat_fare"]
