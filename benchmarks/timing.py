@@ -1,6 +1,6 @@
 """Timing a fixed stop order for the riders: earliest schedule vs Cordeau & Laporte's delays vs the LP.
 
-    .venv/bin/python benchmarks/timing.py [--bookings 300] [--reopt-s 10] [--seed 1]
+    .venv/bin/python -m benchmarks.timing [--bookings 300] [--reopt-s 10] [--seed 1]
 
 Takes the routes of a busy demo day (``benchmarks/rider_day.py``, "after" mode) and times each route
 three ways: ``earliest`` (``solver.schedule.earliest_schedule``), ``cordeau-laporte`` (the eight-step

@@ -25,7 +25,7 @@ def precheck(problem: Problem, r: Request) -> UnassignedReason | None:
         if not any(r.required_features <= v.features for v in problem.vehicles):
             return UnassignedReason.FEATURES
         return UnassignedReason.CAPACITY
-    direct = problem.direct_s(r)
+    direct = problem.min_ride_s(r)  # a lower bound on the ride, whatever the route
     if r.on_board:
         return None
     if direct > r.max_ride_time_s:
@@ -212,8 +212,11 @@ def solve(
     started = time.monotonic()
     unassigned: dict[str, UnassignedReason] = {}
     servable: list[Request] = []
+    given = {r.request_id for stops in (initial or {}).values() for r, _ in stops}
     for r in problem.requests:
-        reason = precheck(problem, r)
+        # a request the given plan serves is servable, whatever a lone trip could do (matrices need
+        # not obey the triangle inequality: riding along may beat the direct leg)
+        reason = None if r.request_id in given else precheck(problem, r)
         if reason is None:
             servable.append(r)
         else:

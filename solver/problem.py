@@ -13,6 +13,7 @@ from functools import cached_property
 
 import numpy as np
 import numpy.typing as npt
+from scipy.sparse.csgraph import floyd_warshall
 
 DIMENSIONS = ("seats", "wheelchairs")
 INF_TIME = 10 * 86_400
@@ -210,6 +211,18 @@ class Problem:
 
     def direct_s(self, r: Request) -> int:
         return int(self.duration_s[r.pickup, r.dropoff])
+
+    @cached_property
+    def shortest_s(self) -> npt.NDArray[np.int64]:
+        """Shortest driving time between locations through any others. Road and straight-line
+        matrices need not obey the triangle inequality (a detour through another stop can be quicker
+        than the direct leg), so bounds that must hold for every route use these, not ``duration_s``."""
+        paths: npt.NDArray[np.float64] = floyd_warshall(self.duration_s.astype(np.float64), directed=True)
+        return np.minimum(np.rint(paths).astype(np.int64), self.duration_s)
+
+    def min_ride_s(self, r: Request) -> int:
+        """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``)."""
+        return int(self.shortest_s[r.pickup, r.dropoff])
 
     def travel_s(self, a: int, b: int) -> int:
         return int(self.duration_s[a, b])

@@ -112,8 +112,9 @@ def route_cost(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedStop])
 
 
 def tightened_windows(problem: Problem, r: Request) -> tuple[tuple[int, int], tuple[int, int]]:
-    """Windows implied by the ride-time limit and the direct trip (standard DARP preprocessing)."""
-    t = problem.direct_s(r)
+    """Windows implied by the ride-time limit and the shortest trip (standard DARP preprocessing; the
+    shortest, not the direct, drive: the matrices need not obey the triangle inequality)."""
+    t = problem.min_ride_s(r)
     ep, lp = r.pickup_window.earliest, r.pickup_window.latest
     ed, ld = r.dropoff_window.earliest, r.dropoff_window.latest
     if r.picked_up_at is not None:
