@@ -140,9 +140,10 @@ def test_reoptimising_with_promised_windows_from_the_rider_schedule_keeps_them(p
 def test_insertion_cost_is_the_exact_change_of_the_route_objective(
     problem: Problem, data: st.DataObject
 ) -> None:
-    *_, last = [r for r in problem.requests if not r.on_board] or [None]
-    if last is None:
+    waiting = [r for r in problem.requests if not r.on_board]
+    if not waiting:
         return
+    last = waiting[-1]
     base_problem = replace(problem, requests=tuple(r for r in problem.requests if r is not last))
     base = solve(base_problem, time_limit_s=0.05, method="ortools")
     plan = plan_of(base, base_problem)
