@@ -217,8 +217,11 @@ class Problem:
         """Shortest driving time between locations through any others. Road and straight-line
         matrices need not obey the triangle inequality (a detour through another stop can be quicker
         than the direct leg), so bounds that must hold for every route use these, not ``duration_s``."""
-        paths: npt.NDArray[np.float64] = floyd_warshall(self.duration_s.astype(np.float64), directed=True)
-        return np.minimum(np.rint(paths).astype(np.int64), self.duration_s)
+        arcs = self.duration_s.astype(np.float64)
+        arcs[arcs == 0] = 1e-6  # csgraph reads a dense zero as "no arc"; a zero-second arc is an arc
+        paths: npt.NDArray[np.float64] = floyd_warshall(arcs, directed=True)
+        paths = np.where(np.isfinite(paths), np.rint(paths), self.duration_s)
+        return np.minimum(paths.astype(np.int64), self.duration_s)
 
     def min_ride_s(self, r: Request) -> int:
         """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``)."""
