@@ -149,6 +149,12 @@ class SharedTariff(_Frozen):
         return self
 
 
+class AirportTariff(_Frozen):
+    """スマート空港タクシー: a fixed fare per person for rides timed to a flight, instead of the meter."""
+
+    fare_per_person_yen: Yen
+
+
 class Concessions(_Frozen):
     disability_percent: Annotated[int, Field(ge=0, le=100)] = 10
     elderly_percent: Annotated[int, Field(ge=0, le=100)] = 0
@@ -178,6 +184,7 @@ class Tariff(_Frozen):
     shared: SharedTariff = SharedTariff()
     concessions: Concessions = Concessions()
     bus: BusConcessions = BusConcessions()
+    airport: AirportTariff | None = None
 
     @model_validator(mode="after")
     def _checks(self) -> Tariff:

@@ -256,3 +256,26 @@ class ClinicAppointmentRow(SQLModel, table=True):
     booking_id: str | None = None
     return_booking_id: str | None = None
     updated_at: datetime
+
+
+class AirportBookingRow(SQLModel, table=True):
+    """A shared-taxi booking made for a flight ("to flight X" / "from flight X")."""
+
+    __tablename__ = "airport_booking"
+    booking_id: str = Field(primary_key=True, foreign_key="booking.booking_id")
+    flight: str = Field(index=True)
+    service_date: date = Field(index=True)
+    direction: str  # departure | arrival
+    rider_id: str
+    companions: int = 0
+    created_at: datetime
+
+
+class FlightDelayRow(SQLModel, table=True):
+    """An arrival delay entered by an operator (or a feed): pickups for the flight move by it."""
+
+    __tablename__ = "flight_delay"
+    flight: str = Field(primary_key=True)
+    service_date: date = Field(primary_key=True)
+    delay_s: int
+    updated_at: datetime

@@ -20,6 +20,8 @@ from sqlalchemy.engine import Engine
 
 from bikeshare import BikeShareSystem, load_system
 from bus_location import RealtimeWriter
+from dispatch.airport import load_flights
+from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.clinic.model import ClinicConsent
 from dispatch.clinic.service import ClinicBookings
 from dispatch.domain import PlaceKind, ReferenceData
@@ -32,6 +34,7 @@ from dispatch.persistence import (
     migrate,
     store_reference_data,
 )
+from dispatch.persistence.airport import AirportStore
 from dispatch.persistence.clinic import ClinicStore
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
@@ -42,8 +45,9 @@ from dispatch.webhooks.registry import Webhooks
 from fares import load_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
-from noriai.demo import GBFS_DIR, TARIFF_PATH
+from noriai.demo import FLIGHTS_PATH, GBFS_DIR, TARIFF_PATH
 from noriai.settings import Settings
+from noriai.web.airport_api import airport_router
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.fhir_api import fhir_router
 from noriai.web.keys import api_key_principal
@@ -149,6 +153,15 @@ def create_app(
     app.include_router(pages_router(service))
     _add_webhooks(app, settings, service, webhook_store)
     _add_clinics(app, settings, service, engine, demo is not None)
+    if demo is not None and service.tariff.airport is not None and "ube-airport" in service.places:
+        air = AirportBookings(
+            service,
+            AirportStore(engine),
+            load_flights(FLIGHTS_PATH),
+            AirportPolicy("ube-airport", service.tariff.airport.fare_per_person_yen),
+        )
+        app.state.airport = air
+        app.include_router(airport_router(air, api_key_principal(service.repo)))
     if settings.reoptimise_interval_s > 0:
         job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
         app.router.add_event_handler("startup", job.start)

@@ -1,0 +1,170 @@
+"""Use cases of the airport shared taxi, through the dispatch service's public methods (see ``airport``)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
+
+from dispatch.airport import Flight, FlightDirection, FlightTimetable
+from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
+from dispatch.persistence.airport import AirportBooking, AirportStore
+from dispatch.persistence.repository import Principal
+from dispatch.service import Conflict, DispatchService, Endpoint, Forbidden, Invalid, NotFound, QuoteRequest
+
+log = logging.getLogger("noriai.airport")
+
+
+@dataclass(frozen=True, slots=True)
+class AirportPolicy:
+    airport_place_id: str
+    fare_per_person_yen: int
+    checkin_margin_s: int = 40 * 60  # at the airport this long before departure
+    baggage_margin_s: int = 20 * 60  # picked up from this long after (actual) arrival
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    old_booking_id: str
+    booking: Booking
+    read_back: dict[str, str]
+
+
+class AirportBookings:
+    def __init__(
+        self,
+        dispatch: DispatchService,
+        store: AirportStore,
+        timetable: FlightTimetable,
+        policy: AirportPolicy,
+    ) -> None:
+        if policy.airport_place_id not in dispatch.places:
+            raise ValueError(f"airport place {policy.airport_place_id!r} is not a place of the city")
+        self.dispatch, self.store, self.timetable, self.policy = dispatch, store, timetable, policy
+
+    def _now(self) -> datetime:
+        return self.dispatch.now().astimezone(UTC)
+
+    def flight(self, code: str, d: date) -> Flight:
+        f = self.timetable.find(code, d)
+        if f is None:
+            raise NotFound(
+                f"no flight {code} on {d.isoformat()}", f"{d.isoformat()} に {code} 便はありません"
+            )
+        return f
+
+    def flights(self, d: date) -> list[tuple[Flight, int]]:
+        """The day's flights with the delay entered for each (seconds)."""
+        return [(f, self.store.delay_s(f.flight, d)) for f in self.timetable.on(d)]
+
+    def _request(self, rider_id: str, f: Flight, d: date, other: Endpoint, companions: int) -> QuoteRequest:
+        airport = Endpoint("place", self.policy.airport_place_id)
+        if f.direction is FlightDirection.DEPARTURE:
+            t = TimeRequest(TimeMode.ARRIVE_BY, f.scheduled_s - self.policy.checkin_margin_s)
+            return QuoteRequest(rider_id, other, airport, d, t, companions)
+        delay = self.store.delay_s(f.flight, d)
+        t = TimeRequest(TimeMode.PICKUP_AFTER, f.scheduled_s + delay + self.policy.baggage_margin_s)
+        return QuoteRequest(rider_id, airport, other, d, t, companions)
+
+    def book(
+        self,
+        p: Principal,
+        rider_id: str,
+        flight: str,
+        d: date,
+        other_end: Endpoint,
+        *,
+        companions: int = 0,
+        idempotency_key: str | None = None,
+    ) -> Booking:
+        """Quote and confirm a ride to or from ``flight`` at the fixed airport fare per person."""
+        if p.role != "operator":
+            raise Forbidden("operators only", "オペレーター専用の機能です")
+        f = self.flight(flight, d)
+        b = self._book(p, self._request(rider_id, f, d, other_end, companions), idempotency_key)
+        self.store.add(
+            AirportBooking(b.booking_id, f.flight, d, f.direction.value, rider_id, companions, self._now())
+        )
+        return b
+
+    def _book(self, p: Principal, req: QuoteRequest, key: str | None) -> Booking:
+        q = self.dispatch.quote(p, req)
+        if q.state is not BookingStatus.QUOTED:
+            raise Conflict(
+                f"no vehicle can make it: {q.reason}", f"配車できません: {q.reason}", code="no_vehicle"
+            )
+        self._flat_fare(q)
+        return self.dispatch.confirm(p, q.booking_id, 0, key)
+
+    def _flat_fare(self, q: Booking) -> None:
+        """Replace the metered fare of every option by the tariff's fixed fare per person."""
+        persons = q.seats + q.wheelchairs
+        each = self.policy.fare_per_person_yen
+        total = each * persons
+        options = json.loads(q.options_json)
+        for o in options:
+            metered = o.get("fare") or {}
+            o["fare_yen"] = total
+            o["fare"] = {
+                **metered,
+                "total_yen": total,
+                "fare_before_discounts_yen": total,
+                "coefficient": "1",
+                "breakdown": [
+                    {
+                        "code": "airport_flat",
+                        "label_ja": f"空港乗合タクシー定額 {each:,}円×{persons}名",
+                        "label_en": f"airport shared taxi, fixed ¥{each:,} x {persons}",
+                        "amount_yen": total,
+                    }
+                ],
+                "notes": [
+                    "airport_flat: fixed fare per person from the tariff's [airport] section, not the meter"
+                ],
+            }
+        with self.dispatch.repo.write() as tx:
+            cur = tx.booking(q.booking_id, lock=True)
+            if cur is None or cur.state is not BookingStatus.QUOTED:
+                raise Conflict("the quote changed meanwhile", "見積が変更されました")
+            tx.save_booking(replace(cur, options_json=json.dumps(options, ensure_ascii=False)))
+
+    def delay(self, p: Principal, flight: str, d: date, delay_s: int) -> list[Moved]:
+        """An arrival is late (or early again): record it and re-book the pickups of that flight that
+        have not happened yet. New promises are made before the old bookings are cancelled."""
+        if p.role != "operator":
+            raise Forbidden("operators only", "オペレーター専用の機能です")
+        if not -3600 <= delay_s <= 12 * 3600:
+            raise Invalid("delay must be between -60 and 720 minutes", "遅延は-60〜720分で指定してください")
+        f = self.flight(flight, d)
+        if f.direction is not FlightDirection.ARRIVAL:
+            raise Invalid("only arrivals move pickups", "出発便の遅延では迎車時刻は変わりません")
+        self.store.set_delay(f.flight, d, delay_s, self.dispatch.now().astimezone(UTC))
+        moved: list[Moved] = []
+        for ab in self.store.of_flight(f.flight, d):
+            old = self.dispatch.booking(p, ab.booking_id)
+            if old.state not in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED):
+                continue  # cancelled, on board, or already re-booked
+            other = Endpoint(
+                "place" if old.dest_place_id else "point",
+                place_id=old.dest_place_id,
+                point=old.destination if not old.dest_place_id else None,
+                label=old.dest_label,
+            )
+            req = self._request(old.rider_id, f, d, other, ab.companions)
+            if old.time_s == req.time.time_s:
+                continue  # already timed for this delay
+            new = self._book(p, req, None)
+            self.dispatch.cancel(
+                p,
+                old.booking_id,
+                f"flight {f.flight} delayed {delay_s // 60} min: re-booked as {new.booking_id}",
+            )
+            self.store.add(
+                AirportBooking(
+                    new.booking_id, f.flight, d, f.direction.value, old.rider_id, ab.companions, self._now()
+                )
+            )
+            moved.append(Moved(old.booking_id, new, self.dispatch.read_back(new)))
+            log.info("flight %s delay: booking %s -> %s", f.flight, old.booking_id, new.booking_id)
+        return moved
