@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -44,7 +45,7 @@ def child(name: str, inputs: int, counts_file: Path, argv: list[str]) -> None:
         import bus_location.snapshot  # noqa: F401
         import gtfs.loader  # noqa: F401
         import planner.trip  # noqa: F401
-    from benchmarks.fuzz_targets import one_input, targets
+    from benchmarks.fuzz_targets import cleanup, one_input, targets
 
     target = targets()[name]
     counts = {"parsed": 0, "refused": 0}
@@ -55,6 +56,7 @@ def child(name: str, inputs: int, counts_file: Path, argv: list[str]) -> None:
         if done % 1000 == 0 or done >= inputs:
             counts_file.write_text(json.dumps(counts))
         if done >= inputs:
+            cleanup()
             os._exit(0)
 
     atheris.Setup([sys.argv[0], *argv], test_one)
@@ -127,6 +129,7 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=100_000, help="inputs per target")
     ap.add_argument("--target", action="append", choices=sorted(targets()), help="default: all")
     ap.add_argument("--max-seconds", type=int, default=3600, help="time limit per target")
+    ap.add_argument("--jobs", type=int, default=1, help="targets fuzzed at the same time")
     ap.add_argument("--out", default=str(RESULTS / "fuzz.json"))
     args = ap.parse_args()
     rows = []
@@ -135,9 +138,14 @@ def main() -> None:
         f"{'inputs/s':>8} {'seconds':>8}",
         flush=True,
     )
-    with tempfile.TemporaryDirectory(prefix="noriai-fuzz-") as tmp:
-        for name in args.target or list(targets()):
-            r = run_target(name, args.runs, args.max_seconds, Path(tmp))
+    with (
+        tempfile.TemporaryDirectory(prefix="noriai-fuzz-") as tmp,
+        ThreadPoolExecutor(max(1, args.jobs)) as pool,
+    ):
+        names = args.target or list(targets())
+        runs = [pool.submit(run_target, name, args.runs, args.max_seconds, Path(tmp)) for name in names]
+        for job in runs:
+            r = job.result()
             rows.append(r)
             print(
                 f"{r['target']:<12} {r['inputs']:>8} {r['parsed']:>8} {r['refused_with_our_error']:>8} "
@@ -152,7 +160,7 @@ def main() -> None:
         json.dumps(
             {
                 "benchmark": "fuzz",
-                "command": " ".join(["benchmarks/fuzz.py", *sys.argv[1:]]),
+                "command": " ".join([".venv/bin/python benchmarks/fuzz.py", *sys.argv[1:]]),
                 "python": platform.python_version(),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)",
                 "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

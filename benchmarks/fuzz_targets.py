@@ -9,10 +9,12 @@ in the project; the shared GTFS-RT samples are added when ../shared is there.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import io
 import json
 import os
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -74,7 +76,15 @@ def _small_gtfs() -> dict[str, bytes]:
 def _scratch() -> Path:
     """A per-process folder for inputs that must be files, in memory (/dev/shm) where there is one."""
     shm = Path("/dev/shm")
-    return Path(tempfile.mkdtemp(prefix=f"noriai-fuzz-{os.getpid()}-", dir=shm if shm.is_dir() else None))
+    folder = Path(tempfile.mkdtemp(prefix=f"noriai-fuzz-{os.getpid()}-", dir=shm if shm.is_dir() else None))
+    atexit.register(cleanup)
+    return folder
+
+
+def cleanup() -> None:
+    """Remove the scratch folder (at exit; ``benchmarks/fuzz.py`` calls it before its hard exit)."""
+    if _scratch.cache_info().currsize:
+        shutil.rmtree(_scratch(), ignore_errors=True)
 
 
 def _write_files(folder: Path, names: tuple[str, ...], data: bytes) -> None:

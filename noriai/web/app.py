@@ -286,7 +286,7 @@ def _trip_planner(
         tariff=service.tariff,
         bikes=bikes,
         taxi=DispatchTaxiQuoter(service),
-        realtime=RealtimeDelays([feed], writer),
+        realtime=RealtimeDelays([feed], writer, service.now),
         max_walk_m=settings.max_walk_m,
         clock=service.now,
     )

@@ -24,7 +24,7 @@ from geo import LatLon
 from gtfs.flex import flex_zip
 from gtfs.loader import Feed
 from noriai.flex_export import shared_taxi_flex
-from planner.realtime import delays_for
+from planner.realtime import delays_for, fresh_feeds
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
 
@@ -34,19 +34,23 @@ MAX_DAYS_AHEAD = 60
 
 class RealtimeDelays:
     """Per-trip delays for a day from the realtime writer's current snapshot, computed once per
-    snapshot (the snapshot is replaced, never changed, so its identity is its version)."""
+    snapshot (the snapshot is replaced, never changed, so its identity is its version). With a clock,
+    a feed whose last message is over 30 minutes old is stale and left out (the timetable stands)."""
 
-    def __init__(self, feeds: list[Feed], writer: RealtimeWriter) -> None:
-        self.feeds, self.writer = feeds, writer
-        self._cache: tuple[object, date, Delays] | None = None
+    def __init__(
+        self, feeds: list[Feed], writer: RealtimeWriter, clock: Callable[[], datetime] | None = None
+    ) -> None:
+        self.feeds, self.writer, self.clock = feeds, writer, clock
+        self._cache: tuple[object, date, frozenset[str] | None, Delays] | None = None
 
     def __call__(self, day: date) -> tuple[object, Delays | None]:
         snap = self.writer.snapshot
+        fresh = fresh_feeds(snap, self.clock().timestamp()) if self.clock else None
         c = self._cache
-        if c is None or c[0] is not snap or c[1] != day:
-            c = (snap, day, delays_for(self.feeds, snap, day))
+        if c is None or c[0] is not snap or c[1] != day or c[2] != fresh:
+            c = (snap, day, fresh, delays_for(self.feeds, snap, day, fresh))
             self._cache = c
-        return (id(c[0]), c[2] or None)
+        return ((id(c[0]), c[2]), c[3] or None)
 
 
 class DemoBikeShare:

@@ -111,3 +111,34 @@ def test_an_unreachable_gtfs_rt_feed_is_reported_and_the_plan_uses_the_timetable
     assert rt["state"] == "failing" and rt["url"].endswith("/trip-updates.pb") and rt["last_error"]
     r = bad_station.get("/api/v1/plan", params=PLAN)
     assert r.status_code == 200 and "transit" in _kinds(r.json())
+
+
+def test_predictions_of_a_feed_silent_for_over_30_minutes_are_not_applied() -> None:
+    from google.transit import gtfs_realtime_pb2 as pb
+
+    from bus_location import RealtimeWriter
+    from gtfs.loader import load_feed
+    from noriai.demo import GTFS_DIR
+    from noriai.web.plan import RealtimeDelays
+
+    feed = load_feed(GTFS_DIR, "demo")
+    sent = datetime(2026, 11, 24, 6, 31, tzinfo=TOKYO)
+    m = pb.FeedMessage()
+    m.header.gtfs_realtime_version = "2.0"
+    m.header.timestamp = int(sent.timestamp())
+    e = m.entity.add()
+    e.id = "1"
+    e.trip_update.trip.trip_id = "L1-WD-0-01"
+    e.trip_update.trip.start_date = "20261124"
+    u = e.trip_update.stop_time_update.add()
+    u.stop_sequence = 2
+    u.departure.delay = u.arrival.delay = 180
+    writer = RealtimeWriter({"demo": feed})
+    assert writer.apply_bytes("demo", m.SerializeToString()).ok
+    clock = Clock(sent.replace(minute=50))
+    delays = RealtimeDelays([feed], writer, clock)
+    fresh_version, fresh = delays(sent.date())
+    assert fresh and "demo:L1-WD-0-01" in fresh
+    clock.now = sent.replace(hour=7, minute=2)  # 31 minutes after the last message: stale
+    stale_version, stale = delays(sent.date())
+    assert stale is None and stale_version != fresh_version
