@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import time
+from datetime import date, time
 
-from geo import LatLon, ServiceZone
+import jpholiday
+
+from geo import LatLon, ServiceArea, ServiceZone
 
 
 class PlaceKind(enum.StrEnum):
@@ -21,6 +23,10 @@ class PlaceKind(enum.StrEnum):
     SIGHT = "sight"
     OFFICE = "office"
     AIRPORT = "airport"
+    CLINIC = "clinic"
+    JUKU = "juku"
+    SHOP = "shop"
+    OTHER = "other"
 
 
 class VehicleKind(enum.StrEnum):
@@ -44,6 +50,10 @@ class Place:
     kind: PlaceKind
     point: LatLon
     note: str = ""
+    active: bool = True  # False: removed from the city bundle, kept because bookings still name it
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +88,17 @@ class Vehicle:
     wheelchair_places: int
     shift: Shift
     features: frozenset[str] = field(default_factory=frozenset)
+    # community taxi: the only zone this vehicle serves (trips inside it, or between it and its hubs)
+    zone_id: str | None = None
+    # per-day overrides of ``shift``: ("mon".."sun" | "holiday", Shift or None = off duty)
+    shifts: tuple[tuple[str, Shift | None], ...] = ()
+
+    def shift_on(self, day: date) -> Shift | None:
+        """The shift worked on ``day`` (a Japanese public holiday first, then the weekday), or None."""
+        overrides = dict(self.shifts)
+        if "holiday" in overrides and jpholiday.is_holiday(day):
+            return overrides["holiday"]
+        return overrides.get(WEEKDAYS[day.weekday()], self.shift)
 
     def __post_init__(self) -> None:
         if self.seats < 1 or self.wheelchair_places < 0:
@@ -129,6 +150,32 @@ class Zone:
     zone: ServiceZone
     kind: ZoneKind
     name_en: str
+    hubs: tuple[str, ...] = ()  # place ids a community zone's vehicles may also drive to and from
+    geometry_json: str = ""  # the polygon as drawn (GeoJSON geometry); the cells are compiled from it
+
+
+@dataclass(frozen=True, slots=True)
+class FeedSource:
+    """One GTFS feed of the city: a folder, .zip or https URL, and its GTFS-Realtime URLs."""
+
+    feed_id: str
+    path: str
+    realtime: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class City:
+    """The city a deployment serves (one per database): names, service area, feeds, tariff."""
+
+    name: str
+    name_en: str
+    timezone: str = "Asia/Tokyo"
+    booking_phone: str = ""
+    service_area: ServiceArea | None = None
+    feeds: tuple[FeedSource, ...] = ()
+    gbfs_url: str | None = None
+    max_walk_m: float = 800.0
+    tariff_toml: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,3 +186,4 @@ class ReferenceData:
     companies: tuple[Company, ...]
     riders: tuple[Rider, ...]
     zones: tuple[Zone, ...]
+    city: City | None = None

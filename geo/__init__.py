@@ -3,6 +3,7 @@
 This is the bottom layer: it imports nothing else from the project.
 """
 
+from geo.area import AreaError, ServiceArea
 from geo.points import LatLon, haversine_m
 from geo.road_network import OsmFileError, RoadNetworkModel, RoadNetworkParams, SnapError
 from geo.straight_line import AreaType, StraightLineModel, StraightLineParams, UrbanCentre
@@ -10,12 +11,14 @@ from geo.travel_time import Leg, TravelMatrix, TravelTimeError, TravelTimeModel,
 from geo.zones import ServiceZone, cell_of, zone_for
 
 __all__ = [
+    "AreaError",
     "AreaType",
     "LatLon",
     "Leg",
     "OsmFileError",
     "RoadNetworkModel",
     "RoadNetworkParams",
+    "ServiceArea",
     "ServiceZone",
     "SnapError",
     "StraightLineModel",

@@ -15,6 +15,7 @@ from typing import Any
 
 import h3
 
+from geo.area import polygons_of
 from geo.points import LatLon
 
 # Resolution 8 cells are ~0.74 km^2 (edge ~530 m): fine enough for district borders, coarse enough
@@ -58,6 +59,24 @@ class ServiceZone:
         if not cells:
             raise ValueError(f"zone {zone_id!r}: polygon is smaller than one H3 cell at res {resolution}")
         return cls(zone_id, name, cells, resolution)
+
+    @classmethod
+    def from_geojson(
+        cls, zone_id: str, name: str, geometry: Any, resolution: int = DEFAULT_RESOLUTION
+    ) -> ServiceZone:
+        """Cells of a GeoJSON Polygon / MultiPolygon (holes respected): those whose centres lie inside,
+        or, for a polygon smaller than one cell, those it overlaps. Raises ``AreaError`` for bad
+        geometry and ``ValueError`` if nothing is covered."""
+        cells: set[str] = set()
+        for poly in polygons_of(geometry):
+            shape = h3.LatLngPoly(*[[(lat, lon) for lon, lat in ring[:-1]] for ring in poly])
+            found = h3.h3shape_to_cells(shape, resolution)
+            if not found:
+                found = h3.h3shape_to_cells_experimental(shape, resolution, contain="overlap")
+            cells.update(str(c) for c in found)
+        if not cells:
+            raise ValueError(f"zone {zone_id!r}: polygon covers no H3 cell at res {resolution}")
+        return cls(zone_id, name, frozenset(cells), resolution)
 
     @classmethod
     def from_disk(

@@ -21,6 +21,8 @@ class PlaceRow(SQLModel, table=True):
     kind: str = Field(index=True)
     lat: float
     lon: float
+    note: str = ""
+    active: bool = True  # False: removed from the city bundle but still used by bookings (retired)
 
 
 class CompanyRow(SQLModel, table=True):
@@ -32,6 +34,7 @@ class CompanyRow(SQLModel, table=True):
     depot_name: str
     depot_lat: float
     depot_lon: float
+    active: bool = True
 
 
 class VehicleRow(SQLModel, table=True):
@@ -45,6 +48,9 @@ class VehicleRow(SQLModel, table=True):
     shift_start_s: int
     shift_end_s: int
     features: str = ""  # comma-separated
+    zone_id: str | None = None  # community taxi: serves only this zone and its hubs
+    shifts_json: str = ""  # per-day overrides: {"sat": null, "holiday": [start_s, end_s], ...}
+    active: bool = True  # False: retired (removed from the bundle while bookings still use it)
 
 
 class RiderRow(SQLModel, table=True):
@@ -63,6 +69,7 @@ class RiderRow(SQLModel, table=True):
     disability_certificate: bool = False
     welfare_bus_pass: bool = False
     consent_data_reuse: bool = False
+    source: str = "operator"  # operator (entered in the console or by a guest) | bundle (riders.csv)
 
 
 class ZoneRow(SQLModel, table=True):
@@ -73,6 +80,26 @@ class ZoneRow(SQLModel, table=True):
     kind: str
     h3_resolution: int
     cells: str  # comma-separated H3 cell ids
+    hubs: str = ""  # comma-separated place ids (community zones)
+    geometry: str = ""  # GeoJSON geometry as drawn in the bundle
+
+
+class CityRow(SQLModel, table=True):
+    """The city this database serves (one row), as imported from a city bundle (docs/city-bundle.md)."""
+
+    __tablename__ = "city"
+    city_id: str = Field(primary_key=True)  # always "city"
+    name: str
+    name_en: str
+    timezone: str
+    booking_phone: str
+    service_area: str  # GeoJSON geometry (Polygon / MultiPolygon)
+    feeds_json: str = "[]"  # [{"feed_id", "path", "realtime": [...]}], paths absolute or URLs
+    gbfs_url: str | None = None
+    max_walk_m: float = 800.0
+    tariff_toml: str
+    bundle_path: str
+    imported_at: datetime
 
 
 class BookingRow(SQLModel, table=True):

@@ -114,18 +114,25 @@ def test_migrations_match_the_models_on_postgresql(postgres_server: PostgresServ
 
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     """A database made by the first release (create_all, no alembic) keeps its data."""
+    from alembic import command
+
+
     db = tmp_path / "old.db"
     engine = create_db_engine(f"sqlite:///{db}")
-    old_tables = [
-        t
-        for name, t in SQLModel.metadata.tables.items()
-        if name in {"place", "company", "vehicle", "rider", "zone"}
-    ]
-    SQLModel.metadata.create_all(engine, tables=old_tables)
-    store_reference_data(engine, reference_data())
-    migrate(engine)
+    cfg = alembic_config(engine)
+    with engine.begin() as conn:  # the reference tables exactly as the first release made them
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "0001")
     con = sqlite3.connect(db)
-    assert con.execute("select count(*) from rider").fetchone() == (50,)
+    con.execute("drop table alembic_version")
+    con.execute(
+        "insert into rider values ('R1', 'n', 'k', '083-000-0001', 34.1, 131.4, 'd', 1950, 0, 0, 0, 0, 0, 0)"
+    )
+    con.commit()
+    migrate(engine)
+    assert con.execute("select count(*) from rider").fetchone() == (1,)
+    assert con.execute("select source from rider").fetchone() == ("operator",)
     head = ScriptDirectory.from_config(alembic_config(engine)).get_current_head()
     assert con.execute("select version_num from alembic_version").fetchone() == (head,)
     assert con.execute("select count(*) from booking").fetchone() == (0,)
+    assert store_reference_data(engine, reference_data()) is False  # riders exist: nothing imported

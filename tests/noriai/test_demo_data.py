@@ -65,10 +65,10 @@ def test_malformed_rows_name_the_file_and_line(tmp_path: Path) -> None:
     bad.write_text(
         "place_id,name,name_en,kana,kind,lat,lon,note\nx,X,X,x,castle,34.1,131.4,\n", encoding="utf-8"
     )
-    with pytest.raises(DemoDataError, match=r"places\.csv:2: 'castle' is not a valid PlaceKind"):
+    with pytest.raises(DemoDataError, match=r"places\.csv:2 \[kind\]: .castle. is not a place kind"):
         load_places(bad)
     riders = tmp_path / "riders.csv"
     src = (Path(__file__).parents[2] / "noriai/demo/data/riders.csv").read_text(encoding="utf-8").splitlines()
     riders.write_text("\n".join([src[0], src[1].replace(",false,", ",maybe,", 1)]) + "\n", encoding="utf-8")
-    with pytest.raises(DemoDataError, match=r"riders\.csv:2: expected true/false, got 'maybe'"):
+    with pytest.raises(DemoDataError, match=r"riders\.csv:2 \[\w+\]: expected true/false, got .maybe."):
         load_riders(riders)
