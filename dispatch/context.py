@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from dispatch.area import ServiceRules
 from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, PromisePolicy
 from dispatch.domain import Company, Place, ReferenceData, Vehicle
 from dispatch.live import LiveStore
@@ -65,6 +66,7 @@ class DispatchContext:
         self.companies: dict[str, Company] = {c.company_id: c for c in reference.companies}
         self.vehicles: dict[str, Vehicle] = {v.vehicle_id: v for c in reference.companies for v in c.vehicles}
         self.zones: list[ServiceZone] = [z.zone for z in reference.zones]
+        self.rules = ServiceRules(reference)  # service area, community-zone vehicles
 
     # --- time ---------------------------------------------------------------------------------------
     def now(self) -> datetime:

@@ -61,6 +61,7 @@ def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, fl
         max_ride_time_s=b.max_ride_time_s or OPEN.latest,
         vehicle_id=b.vehicle_id if b.state is BookingStatus.PICKED_UP else None,
         picked_up_at=b.picked_up_at_s if b.state is BookingStatus.PICKED_UP else None,
+        required_features=ctx.rules.required_features(b.origin, b.destination),
     )
 
 
@@ -78,6 +79,7 @@ def build_day_model(
         v
         for v in (vehicle_ids if vehicle_ids is not None else sorted(ctx.vehicles))
         if not plans.get(v, VehiclePlan(v, d)).out_of_service
+        and (ctx.vehicles[v].shift_on(d) is not None or plans.get(v, VehiclePlan(v, d)).stops)
     ]
     wanted = {bid for v in vids for bid, _ in plans.get(v, VehiclePlan(v, d)).stops}
     statuses = [BookingStatus.SCHEDULED, BookingStatus.PICKED_UP]
@@ -104,22 +106,23 @@ def build_day_model(
     vehicles = []
     for v in vids:
         veh = ctx.vehicles[v]
+        shift = veh.shift_on(d) or veh.shift  # off duty with stops already planned: the usual shift
         depot = index[point_key(ctx.companies[veh.company_id].depot)]
-        start, earliest = depot, veh.shift.start_s
+        start, earliest = depot, shift.start_s
         anchored = anchors.get(v)
         if anchored is not None and anchored.anchor is not None and anchored.anchor_s is not None:
             # the vehicle is out on its run: the rest of its day starts where it last reported
             start = index[point_key(anchored.anchor)]
-            earliest = min(max(earliest, anchored.anchor_s), veh.shift.end_s)
+            earliest = min(max(earliest, anchored.anchor_s), shift.end_s)
         vehicles.append(
             SolverVehicle(
                 v,
                 start,
                 depot,
-                TimeWindow(earliest, veh.shift.end_s),
+                TimeWindow(earliest, shift.end_s),
                 veh.seats,
                 veh.wheelchair_places,
-                veh.features,
+                ctx.rules.vehicle_features(veh),
             )
         )
     requests = {bid: request_for(ctx, b, index) for bid, b in bookings.items()}

@@ -55,7 +55,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
         raise Invalid("companions must be 0..8", "同乗者は0〜8人で指定してください")
     bad = bad_trip(ctx, opoint, dpoint, req.service_date)
     if bad is not None:
-        raise Invalid(bad[1], bad[2])
+        raise Invalid(bad[1], bad[2], code=bad[0])
     needs = rider.needs
     wheelchairs = 1 if needs.wheelchair else 0
     seats = req.companions + (1 if needs.companion else 0) + (0 if needs.wheelchair else 1)
@@ -109,6 +109,9 @@ def bad_trip(
     ctx: DispatchContext, origin: LatLon, destination: LatLon, d: date
 ) -> tuple[str, str, str] | None:
     """Why no vehicle can be asked for this trip at all: (code, English, Japanese), or None."""
+    outside = ctx.rules.outside(origin, destination)
+    if outside is not None:
+        return outside
     if point_key(origin) == point_key(destination):
         return ("same_place", "origin and destination are the same place", "出発地と目的地が同じです")
     today = ctx.now().date()
@@ -263,6 +266,7 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         boarding_s=boarding,
         alighting_s=p.alighting_s,
         max_ride_time_s=max_ride,
+        required_features=ctx.rules.required_features(b.origin, b.destination),
     )
     opts = insertion_options(model.problem, model.plan, req, max_options=3)
     if not opts:
@@ -274,7 +278,8 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         return replace(b, status=BookingStatus.REJECTED.value, reason=f"{text} / {ja}")
     options = []
     concession = Concession.DISABILITY if rider is not None and rider.disability_certificate else None
-    zone = zone_for(b.origin, ctx.zones)
+    community = ctx.rules.community_zone(b.origin, b.destination)  # its vehicles, its fares
+    zone = community.zone if community else zone_for(b.origin, ctx.zones)
     for o in opts:
         veh = ctx.vehicles[o.vehicle_id]
         company = ctx.companies[veh.company_id]

@@ -26,6 +26,13 @@ gtfs_app = typer.Typer(help="Load and validate GTFS / GTFS-JP timetable feeds.",
 sim_app = typer.Typer(
     help="Replay a day's demand through the real dispatch code to compare policies.", no_args_is_help=True
 )
+city_app = typer.Typer(
+    help="Check and import a city bundle (docs/city-bundle.md): the city's places, zones, fleet, feeds.",
+    no_args_is_help=True,
+)
+keys_app = typer.Typer(help="Create API keys for operators and taxi companies.", no_args_is_help=True)
+app.add_typer(city_app, name="city")
+app.add_typer(keys_app, name="keys")
 app.add_typer(darp_app, name="darp")
 app.add_typer(fare_app, name="fare")
 app.add_typer(gtfs_app, name="gtfs")
@@ -47,8 +54,12 @@ def _not_yet(what: str) -> NoReturn:
 @app.command(help="Serve the web app: operator console, company view, trip planner and API.")
 def serve(
     demo: Annotated[
-        bool, typer.Option("--demo", help="Load the built-in Yamaguchi demo data on first start")
+        bool,
+        typer.Option("--demo", help="Import the built-in Yamaguchi demo city and seed its demo API keys"),
     ] = False,
+    city: Annotated[
+        str | None, typer.Option("--city", help="Import this city bundle folder first, then serve it")
+    ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
 ) -> None:
@@ -58,6 +69,8 @@ def serve(
     from noriai.settings import Settings
     from noriai.web import create_app
 
+    if demo and city:
+        fail("give --demo or --city DIR, not both")
     settings = Settings()
     configure_logging(settings.log_level, json_lines=settings.log_json)
     reference = None
@@ -65,6 +78,8 @@ def serve(
         from noriai.demo import reference_data
 
         reference = reference_data()
+    elif city:
+        _import_city(city, settings.database_url)
     web = create_app(settings, reference)
     err.print(
         f"Noriai serving on http://{host}:{port}  (database: {settings.database_url.split('://')[0]}, "
@@ -76,6 +91,98 @@ def serve(
             + ", ".join(f"'demo-{c.company_id}'" for c in reference.companies)
         )
     uvicorn.run(web, host=host, port=port, log_config=None, log_level=settings.log_level.lower())
+
+
+def _print_issues(issues: list[object]) -> None:
+    from noriai.city.issues import Issue
+
+    for i in issues:
+        assert isinstance(i, Issue)
+        colour = "red" if i.severity == "error" else "yellow"
+        err.print(f"[{colour}]{i.severity}:[/] {i}", highlight=False, soft_wrap=True, markup=True)
+
+
+def _import_city(path: str, database_url: str) -> None:
+    from dispatch.persistence import ImportRefused
+    from noriai.city.commands import check, import_bundle
+
+    bundle, issues = check(path)
+    _print_issues(list(issues))
+    if bundle is None:
+        fail(f"{path}: {len(issues.errors)} error(s); nothing imported")
+    try:
+        report = import_bundle(bundle, database_url)
+    except ImportRefused as exc:
+        for problem in exc.problems:
+            err.print(f"[bold red]error:[/] {problem}", highlight=False, soft_wrap=True)
+        fail(f"{path}: import refused; nothing was changed")
+    parts = []
+    for title, table in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
+        if table:
+            parts.append(f"{title} " + ", ".join(f"{n} {k}" for k, n in sorted(table.items())))
+    err.print(f"imported {bundle.city.name} ({bundle.city.name_en}): " + ("; ".join(parts) or "no change"))
+    for kind, items in sorted(report.retired.items()):
+        for item in items:
+            err.print(f"[yellow]retired {kind[:-1]}:[/] {item}", highlight=False, soft_wrap=True)
+    for item in report.kept:
+        err.print(f"[yellow]kept:[/] {item}", highlight=False, soft_wrap=True)
+
+
+@city_app.command("check", help="Check a city bundle; every problem as file:line [field]: message.")
+def city_check(
+    path: Annotated[str, typer.Argument(help="city bundle folder")],
+    feeds: Annotated[bool, typer.Option(help="also load and check each local GTFS feed")] = True,
+    as_json: Annotated[bool, typer.Option("--json", help="print the issues as JSON")] = False,
+) -> None:
+    import json
+    from dataclasses import asdict
+
+    from noriai.city.commands import check
+
+    bundle, issues = check(path, feeds=feeds)
+    if as_json:
+        print(json.dumps([asdict(i) for i in issues], ensure_ascii=False, indent=1))
+    else:
+        for i in issues:
+            print(f"{i.severity}: {i}")
+    summary = f"{path}: {len(issues.errors)} error(s), {len(issues.warnings)} warning(s)"
+    if bundle is not None:
+        ref = bundle.reference
+        summary += (
+            f"; {len(ref.places)} places, {len(ref.zones)} zones, {len(ref.companies)} companies, "
+            f"{sum(len(c.vehicles) for c in ref.companies)} vehicles, {len(ref.riders)} riders, "
+            f"{len(bundle.city.feeds)} GTFS feed(s)"
+        )
+    err.print(summary, highlight=False, soft_wrap=True)
+    raise typer.Exit(2 if issues.errors else 0)
+
+
+@city_app.command(
+    "import", help="Check a city bundle and load or update it in the database (one transaction)."
+)
+def city_import(path: Annotated[str, typer.Argument(help="city bundle folder")]) -> None:
+    from noriai.settings import Settings
+
+    _import_city(path, Settings().database_url)
+
+
+@keys_app.command("create", help="Create an API key; it is printed once and stored only as a digest.")
+def keys_create(
+    role: Annotated[str, typer.Option(help="operator | company")],
+    company: Annotated[str | None, typer.Option(help="company_id (company keys)")] = None,
+    label: Annotated[str | None, typer.Option(help="who holds the key (shown in the audit trail)")] = None,
+) -> None:
+    from noriai.city.commands import CityCommandError, create_key
+    from noriai.settings import Settings
+
+    try:
+        new = create_key(Settings().database_url, role, company, label)
+    except CityCommandError as exc:
+        fail(str(exc))
+    print(new.key)
+    err.print(
+        f"created a {new.role} key ({new.label}); it is shown only now: store it safely", highlight=False
+    )
 
 
 @fare_app.command("quote", help="Quote the fixed fare for a taxi trip (and each rider's share when pooled).")

@@ -330,10 +330,12 @@ def _import(s: Session, data: ReferenceData, bundle_path: str, now: datetime, re
         )
     # riders from riders.csv; riders entered by operators or guests are never touched
     new_riders = {r.rider_id for r in data.riders}
-    for r in data.riders:
-        rider_row = rider_to_row(r)
-        rider_row.source = "bundle"
-        _upsert(s, RiderRow, r.rider_id, rider_row.model_dump(), "riders", report)
+    for r in data.riders:  # added once; afterwards operators own the record (edits, erasure)
+        if s.get(RiderRow, r.rider_id) is None:
+            rider_row = rider_to_row(r)
+            rider_row.source = "bundle"
+            s.add(rider_row)
+            report.count(report.added, "riders")
     for rrow in list(s.exec(select(RiderRow).where(RiderRow.source == "bundle"))):
         if rrow.rider_id in new_riders:
             continue

@@ -10,29 +10,29 @@ import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import FastAPI, Query, Request
+from fastapi import FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.templating import Jinja2Templates
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from bikeshare import BikeShareSystem, load_system
+from bikeshare import BikeShareSystem
 from bus_location import RealtimeWriter
 from dispatch.airport import load_flights
 from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.clinic.model import ClinicConsent
 from dispatch.clinic.service import ClinicBookings
-from dispatch.domain import PlaceKind, ReferenceData
+from dispatch.domain import City, ReferenceData
 from dispatch.live import LiveStore, make_live_store
 from dispatch.notify import make_notifier
 from dispatch.persistence import (
     count_reference_rows,
     create_db_engine,
     database_backend,
+    import_city,
     migrate,
-    store_reference_data,
 )
 from dispatch.persistence.airport import AirportStore
 from dispatch.persistence.clinic import ClinicStore
@@ -43,11 +43,13 @@ from dispatch.service import DispatchService
 from dispatch.webhooks.delivery import WebhookDeliverer, WebhookOutbox
 from dispatch.webhooks.registry import Webhooks
 from fares import load_tariff
+from fares.tariff import parse_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
-from noriai.demo import FLIGHTS_PATH, GBFS_DIR, TARIFF_PATH
+from noriai.demo import DATA_DIR, FLIGHTS_PATH, TARIFF_PATH
 from noriai.settings import Settings
 from noriai.web.airport_api import airport_router
+from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.fhir_api import fhir_router
 from noriai.web.keys import api_key_principal
@@ -117,21 +119,27 @@ def create_app(
     engine = create_db_engine(settings.database_url)
     read_engine = create_db_engine(settings.database_url, read_only=True)
     migrate(engine)
-    if demo is not None and store_reference_data(engine, demo):
-        log.info("loaded demo reference data into %s", database_backend(settings.database_url))
+    if demo is not None:  # the built-in city: (re-)imported on every start, bookings kept
+        import_city(engine, demo, bundle_path=str(DATA_DIR), now=datetime.now(UTC))
+        log.info("demo city imported into %s", database_backend(settings.database_url))
     live: LiveStore = make_live_store(settings.redis_url, settings.redis_timeout_s)
     notifier = make_notifier(settings.redis_url, settings.redis_timeout_s)
     repo = Repository(engine, read_engine)
     reference = load_reference_data(engine)
+    city = reference.city
+    if city is None:
+        log.warning("no city imported: run `noriai city import DIR` (or serve --demo)")
     _seed_keys(repo, reference, settings, demo is not None)
     travel: TravelTimeModel = (
         RoadNetworkModel(Path(settings.osm_file)) if settings.osm_file else StraightLineModel()
     )
     webhook_store = WebhookStore(engine, read_engine)
+    # no city yet: the demo tariff stands in (nothing can be quoted without vehicles anyway)
+    tariff = parse_tariff(city.tariff_toml, "city tariff") if city else load_tariff(TARIFF_PATH)
     service = DispatchService(
         repo,
         reference,
-        load_tariff(TARIFF_PATH),
+        tariff,
         travel,
         live=live,
         notifier=WebhookOutbox(notifier, webhook_store),  # SSE stream + the webhook outbox
@@ -145,7 +153,7 @@ def create_app(
     )
     app.state.engine = engine
     app.state.live = live
-    app.state.reference = demo
+    app.state.reference = reference
     app.state.service = service
     app.state.notifier = notifier
     metrics = install_metrics(app)
@@ -193,51 +201,21 @@ def create_app(
     def home(request: Request) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(request, "home.html", {"sections": SECTIONS})
 
-    @app.get("/api/v1/places", tags=["reference"])
-    def places(
-        kind: Annotated[PlaceKind | None, Query(description="filter by kind")] = None,
-    ) -> list[dict[str, Any]]:
-        ref = app.state.reference
-        if ref is None:
-            return []
-        return [
-            {
-                "place_id": p.place_id,
-                "name": p.name,
-                "name_en": p.name_en,
-                "kana": p.kana,
-                "kind": p.kind.value,
-                "lat": p.point.lat,
-                "lon": p.point.lon,
-            }
-            for p in ref.places
-            if kind is None or p.kind == kind
-        ]
+    app.include_router(city_router(service))
 
-    @app.get("/api/v1/zones", tags=["reference"])
-    def zones() -> dict[str, Any]:
-        ref = app.state.reference
-        feats = []
-        for z in ref.zones if ref else ():
-            f = z.zone.to_geojson_feature()
-            f["properties"].update({"kind": z.kind.value, "name_en": z.name_en})
-            feats.append(f)
-        return {"type": "FeatureCollection", "features": feats}
-
-    if demo is not None:
-        from gtfs.loader import load_feed
-        from noriai.demo import GTFS_DIR
+    feeds = load_city_feeds(city)
+    if feeds:
         from noriai.web.transit import transit_router
 
-        feed = load_feed(GTFS_DIR, "demo")
-        writer = RealtimeWriter({"demo": feed})
+        writer = RealtimeWriter({f.feed_id: f for f in feeds})
         app.state.realtime = writer
-        app.include_router(transit_router(feed, writer))
+        app.include_router(transit_router(feeds[0], writer))
+        booking_phone = _setting(settings, "booking_phone", city.booking_phone if city else None)
         app.include_router(
-            plan_router(service, _trip_planner(settings, service, feed, writer, app), settings.booking_phone)
+            plan_router(service, _trip_planner(settings, service, feeds, writer, app), booking_phone)
         )
-        urls = [u.strip() for u in settings.gtfs_rt_urls.split(",") if u.strip()]
-        if urls:
+        targets = _realtime_targets(settings, city, feeds)
+        if targets:
             from bus_location import Fetcher
             from bus_location.poller import PollTarget, RealtimePoller
 
@@ -246,48 +224,76 @@ def create_app(
                 from bus_location.live_redis import RedisRealtimeMirror
 
                 mirror = RedisRealtimeMirror(settings.redis_url, settings.redis_timeout_s)
+                by_id = {f.feed_id: f for f in feeds}
 
                 def publish(feed_id: str) -> None:
-                    mirror.publish(feed, writer.snapshot)
+                    mirror.publish(by_id[feed_id], writer.snapshot)
 
-            poller = RealtimePoller(writer, [PollTarget("demo", Fetcher(u, ttl_s=15)) for u in urls], publish)
+            poller = RealtimePoller(
+                writer, [PollTarget(fid, Fetcher(u, ttl_s=15)) for fid, u in targets], publish
+            )
             app.state.realtime_poller = poller
             app.router.add_event_handler("startup", lambda: poller.start(interval_s=15))
             app.router.add_event_handler("shutdown", poller.stop)
     else:
-        _add_coming_page(app, next(s for s in SECTIONS if s["href"] == "/plan"))
+        for href in ("/plan", "/bus"):
+            _add_coming_page(app, next(s for s in SECTIONS if s["href"] == href))
     for section in SECTIONS:
         if not section["ready"]:
             _add_coming_page(app, section)
     return app
 
 
+def _setting(settings: Settings, name: str, from_city: Any) -> Any:
+    """An environment variable set explicitly wins; else the city's value; else the default."""
+    if name in settings.model_fields_set or from_city is None:
+        return getattr(settings, name)
+    return from_city
+
+
+def _realtime_targets(settings: Settings, city: City | None, feeds: list[Feed]) -> list[tuple[str, str]]:
+    """(feed_id, GTFS-RT URL) pairs: each feed's ``realtime`` URLs from city.toml, plus
+    ``GTFS_RT_URLS`` for the first feed (the city bus)."""
+    loaded = {f.feed_id for f in feeds}
+    out = [
+        (src.feed_id, u)
+        for src in (city.feeds if city else ())
+        if src.feed_id in loaded
+        for u in src.realtime
+    ]
+    out += [(feeds[0].feed_id, u.strip()) for u in settings.gtfs_rt_urls.split(",") if u.strip()]
+    return out
+
+
 def _trip_planner(
     settings: Settings,
     service: DispatchService,
-    feed: Feed,
+    feeds: list[Feed],
     writer: RealtimeWriter,
     app: FastAPI,
 ) -> TripPlanner:
-    """The trip planner over the city's timetable, realtime, bike share and the dispatch service."""
+    """The trip planner over the city's timetables, realtime, bike share and the dispatch service."""
+    city = service.reference.city
     bikes: Callable[[], BikeShareSystem | None]
-    if settings.gbfs_url:
-        polled = PolledBikeShare(settings.gbfs_url)
+    source = _setting(settings, "gbfs_url", city.gbfs_url if city else None)
+    if source and str(source).startswith(("http://", "https://")):
+        polled = PolledBikeShare(str(source))
         app.state.gbfs_poller = polled.poller
         app.router.add_event_handler("startup", polled.start)
         app.router.add_event_handler("shutdown", polled.stop)
         bikes = polled
     else:
-        bikes = DemoBikeShare(load_system(GBFS_DIR), service.now)
-    table = feed_fare_table(feed)
+        system = city_bike_folder(source)
+        bikes = DemoBikeShare(system, service.now) if system is not None else (lambda: None)
+    tables = {f.feed_id: t for f in feeds if (t := feed_fare_table(f)) is not None}
     return TripPlanner(
-        [feed],
-        fare_tables={feed.feed_id: table} if table else {},
+        feeds,
+        fare_tables=tables,
         tariff=service.tariff,
         bikes=bikes,
         taxi=DispatchTaxiQuoter(service),
-        realtime=RealtimeDelays([feed], writer, service.now),
-        max_walk_m=settings.max_walk_m,
+        realtime=RealtimeDelays(feeds, writer, service.now),
+        max_walk_m=_setting(settings, "max_walk_m", city.max_walk_m if city else None),
         clock=service.now,
     )
 

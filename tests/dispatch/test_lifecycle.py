@@ -116,7 +116,6 @@ def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     """A database made by the first release (create_all, no alembic) keeps its data."""
     from alembic import command
 
-
     db = tmp_path / "old.db"
     engine = create_db_engine(f"sqlite:///{db}")
     cfg = alembic_config(engine)
