@@ -120,7 +120,11 @@ def _import_city(path: str, database_url: str) -> None:
     for title, table in (("added", report.added), ("updated", report.updated), ("removed", report.removed)):
         if table:
             parts.append(f"{title} " + ", ".join(f"{n} {k}" for k, n in sorted(table.items())))
-    err.print(f"imported {bundle.city.name} ({bundle.city.name_en}): " + ("; ".join(parts) or "no change"))
+    err.print(
+        f"imported {bundle.city.name} ({bundle.city.name_en}): " + ("; ".join(parts) or "no change"),
+        highlight=False,
+        soft_wrap=True,
+    )
     for kind, items in sorted(report.retired.items()):
         for item in items:
             err.print(f"[yellow]retired {kind[:-1]}:[/] {item}", highlight=False, soft_wrap=True)
@@ -181,7 +185,9 @@ def keys_create(
         fail(str(exc))
     print(new.key)
     err.print(
-        f"created a {new.role} key ({new.label}); it is shown only now: store it safely", highlight=False
+        f"created a {new.role} key ({new.label}); it is shown only now: store it safely",
+        highlight=False,
+        soft_wrap=True,
     )
 
 

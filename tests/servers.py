@@ -26,8 +26,9 @@ def tomorrow() -> date:
 
 
 @contextmanager
-def serve(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
-    """Yields (base URL, log file). The log is the server's whole stderr (JSON lines)."""
+def serve(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
+    """Yields (base URL, log file). The log is the server's whole stderr (JSON lines). ``args`` are
+    ``noriai serve``'s options (default ``--demo``)."""
     port = free_port()
     full = {
         **os.environ,
@@ -41,7 +42,7 @@ def serve(tmp: Path, **env: str) -> Iterator[tuple[str, Path]]:
     exe = Path(sys.executable).with_name("noriai")
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [str(exe), "serve", "--demo", "--port", str(port)],
+            [str(exe), "serve", *(args or ("--demo",)), "--port", str(port)],
             env=full,
             stdout=out,
             stderr=subprocess.STDOUT,
