@@ -41,6 +41,7 @@ def pages_router(svc: DispatchService) -> APIRouter:
             for p in sorted(
                 svc.places.values(), key=lambda p: (p.kind.value != "hospital", p.kind.value, p.kana)
             )
+            if p.active  # retired places stay only for the bookings that name them
         ]
 
     @router.get("/operator", response_class=HTMLResponse)

@@ -284,6 +284,7 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
                 "lon": p.point.lon,
             }
             for p in sorted(svc.places.values(), key=lambda p: (p.kind.value, p.kana))
+            if p.active
         ]
         return TEMPLATES.TemplateResponse(
             request,

@@ -96,7 +96,11 @@ def test_a_second_city_is_served_from_the_database(tmp_path: Path, database: str
         # a rider in the community zone going to the zone's clinic may get the zone's vehicle
         q = _quote(c, operator, "H0001", {"kind": "place", "place_id": "kawakami-clinic"})
         assert q.status_code == 201, q.text
-        assert "kawakami-01" in {o["vehicle_id"] for o in q.json()["options"]}
+        zone_options = q.json()["options"]
+        assert "kawakami-01" in {o["vehicle_id"] for o in zone_options}
+        # ... and that zone's fares (the tariff's coefficient rule for areas = ["kawakami"])
+        assert {o["fare"]["inputs"]["area_id"] for o in zone_options} == {"kawakami"}
+        assert all(o["fare"]["tariff_id"] == "hagi-test" for o in zone_options)
         # the company key sees its own vehicles
         vehicles = c.get("/api/v1/vehicles", headers={"X-API-Key": company})
         assert vehicles.status_code in (200, 404)
