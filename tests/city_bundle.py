@@ -28,7 +28,8 @@ def _ring(lat: float, lon: float, dlat: float, dlon: float) -> list[list[float]]
     return [*pts, pts[0]]
 
 
-def write_city(root: Path) -> Path:
+def write_city(root: Path, *, second_feed: bool = False) -> Path:
+    """The Hagi bundle; ``second_feed`` adds a rural bus feed (Hagi Station - Kawakami) to the town bus."""
     root.mkdir(parents=True, exist_ok=True)
     (root / "city.toml").write_text(
         """name = "萩市（テスト）"
@@ -143,6 +144,10 @@ shifts = { holiday = "off" }
         encoding="utf-8",
     )
     _write_gtfs(root / "gtfs")
+    if second_feed:
+        with (root / "city.toml").open("a", encoding="utf-8") as f:
+            f.write('\n[[gtfs]]\nfeed_id = "kawabus"\npath = "gtfs-kawakami"\n')
+        _write_gtfs(root / "gtfs-kawakami", stops=KAWAKAMI_STOPS, agency="kawabus", every_min=60, step_min=12)
     return root
 
 
@@ -154,28 +159,41 @@ STOPS = [
 ]
 
 
-def _write_gtfs(folder: Path) -> None:
+KAWAKAMI_STOPS = [
+    ("K01", "萩駅前", "Hagi Station", 34.3990, 131.3957),
+    ("K02", "川上口", "Kawakami-guchi", 34.3800, 131.4200),
+    ("K03", "川上ストア前", "Kawakami Store", 34.3652, 131.4418),
+]
+
+
+def _write_gtfs(
+    folder: Path,
+    stops: list[tuple[str, str, str, float, float]] = STOPS,
+    agency: str = "hagibus",
+    every_min: int = 30,
+    step_min: int = 5,
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     files = {
         "agency.txt": "agency_id,agency_name,agency_url,agency_timezone,agency_lang\n"
-        "hagibus,萩循環バス（テスト）,https://example.invalid/hagi,Asia/Tokyo,ja\n",
+        f"{agency},{agency}（テスト）,https://example.invalid/{agency},Asia/Tokyo,ja\n",
         "stops.txt": "stop_id,stop_name,stop_lat,stop_lon\n"
-        + "".join(f"{sid},{name},{lat},{lon}\n" for sid, name, _en, lat, lon in STOPS),
+        + "".join(f"{sid},{name},{lat},{lon}\n" for sid, name, _en, lat, lon in stops),
         "routes.txt": "route_id,agency_id,route_short_name,route_long_name,route_type\n"
-        "R1,hagibus,東,東萩駅〜萩駅,3\n",
+        f"R1,{agency},{agency[:3]},{stops[0][1]}〜{stops[-1][1]},3\n",
         "calendar.txt": "service_id,monday,tuesday,wednesday,thursday,friday,saturday,sunday,"
         "start_date,end_date\n"
         "ALL,1,1,1,1,1,1,1,20260101,20281231\n",
     }
     trips = ["route_id,service_id,trip_id,direction_id"]
     times = ["trip_id,arrival_time,departure_time,stop_id,stop_sequence"]
-    for k, minute in enumerate(range(6 * 60, 22 * 60, 30)):
+    for k, minute in enumerate(range(6 * 60, 22 * 60, every_min)):
         for direction in (0, 1):
             tid = f"T{k:02d}{direction}"
             trips.append(f"R1,ALL,{tid},{direction}")
-            order = STOPS if direction == 0 else list(reversed(STOPS))
+            order = stops if direction == 0 else list(reversed(stops))
             for seq, (sid, *_rest) in enumerate(order):
-                t = minute + 5 * seq
+                t = minute + step_min * seq
                 hhmm = f"{t // 60:02d}:{t % 60:02d}:00"
                 times.append(f"{tid},{hhmm},{hhmm},{sid},{seq + 1}")
     files["trips.txt"] = "\n".join(trips) + "\n"
