@@ -276,7 +276,9 @@ def _trip_planner(
     city = service.reference.city
     bikes: Callable[[], BikeShareSystem | None]
     source = _setting(settings, "gbfs_url", city.gbfs_url if city else None)
-    if source and str(source).startswith(("http://", "https://")):
+    # GBFS_URL (a URL or a folder) and a city's gbfs.json URL are polled; a city's folder is a snapshot
+    polled_source = settings.gbfs_url if "gbfs_url" in settings.model_fields_set else None
+    if polled_source or (source and str(source).startswith(("http://", "https://"))):
         polled = PolledBikeShare(str(source))
         app.state.gbfs_poller = polled.poller
         app.router.add_event_handler("startup", polled.start)

@@ -1,8 +1,8 @@
 """City bundles: the city row (names, service area, feeds, tariff), community-zone vehicles, per-day
 shifts, zone hubs and drawn polygons, retired places/vehicles/companies, where a rider came from.
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0007
+Revises: 0006
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from alembic import op
 from sqlmodel.sql.sqltypes import AutoString, UTCDateTime
 
-revision = "0004"
-down_revision = "0003"
+revision = "0007"
+down_revision = "0006"
 branch_labels = None
 depends_on = None
 
