@@ -64,3 +64,27 @@ class Settings(BaseSettings):
         default=600,
         description="hospital appointments: the ride home is picked up from this long after the end",
     )
+    # --- abuse limits and personal data (SECURITY.md) ---------------------------------------------------
+    max_body_bytes: int = Field(default=65_536, description="request bodies over this are refused (413)")
+    rate_guest_booking: str = Field(
+        default="10/minute;30/hour", description="guest taxi bookings per client address (limits syntax)"
+    )
+    rate_guest_phone: str = Field(default="5/hour;20/day", description="guest taxi bookings per phone number")
+    rate_planner: str = Field(default="120/minute", description="trip-planner searches per client address")
+    rate_phone_code: str = Field(
+        default="3/10minute;10/day", description="confirmation codes sent per phone number and per address"
+    )
+    guest_open_bookings_max: int = Field(
+        default=4, description="open future bookings one guest phone number may hold"
+    )
+    guest_phone_check: bool = Field(
+        default=False,
+        description="guest bookings need a code sent by SMS to the phone first (turn on in production)",
+    )
+    pii_hash_secret: str = Field(
+        default="noriai-demo-secret",
+        description="key of the hashes that stand for phone numbers in Redis (rate limits, codes); set it",
+    )
+    retention_days: int = Field(
+        default=400, description="finished trips older than this are anonymised by the background runner"
+    )

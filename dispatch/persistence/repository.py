@@ -101,10 +101,13 @@ class Tx:
     def search_riders(self, q: str, limit: int = 20) -> list[Rider]:
         q = q.strip()
         digits = "".join(ch for ch in q if ch.isdigit())
-        conds = [col(RiderRow.name).contains(q), col(RiderRow.kana).contains(q)]
+        conds = [
+            col(RiderRow.name).contains(q, autoescape=True),
+            col(RiderRow.kana).contains(q, autoescape=True),
+        ]
         if len(digits) >= 3:
             # phone numbers are stored with hyphens; match on the digits the operator typed
-            conds.append(col(RiderRow.phone).contains(q))
+            conds.append(col(RiderRow.phone).contains(q, autoescape=True))
         rows = self.s.exec(select(RiderRow).where(or_(*conds)).order_by(RiderRow.kana).limit(limit)).all()
         out = [rider_from_row(r) for r in rows]
         if len(digits) >= 3 and not out:

@@ -48,13 +48,17 @@ from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
 from noriai.demo import DATA_DIR, FLIGHTS_PATH, TARIFF_PATH
 from noriai.settings import Settings
+from noriai.sms import LogSmsSender, SmsSender
 from noriai.web.airport_api import airport_router
 from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.fhir_api import fhir_router
+from noriai.web.guard import RateLimiter, install_guards
+from noriai.web.guest_guard import GuestGuard
 from noriai.web.keys import api_key_principal
 from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
+from noriai.web.phone_codes import PhoneCodes
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
 from noriai.web.webhooks_api import webhooks_router
 from planner.taxi import DispatchTaxiQuoter
@@ -114,6 +118,7 @@ def create_app(
     demo: ReferenceData | None = None,
     *,
     clock: Callable[[], datetime] | None = None,
+    sms: SmsSender | None = None,
 ) -> FastAPI:
     settings = settings or Settings()
     engine = create_db_engine(settings.database_url)
@@ -156,7 +161,16 @@ def create_app(
     app.state.reference = reference
     app.state.service = service
     app.state.notifier = notifier
-    metrics = install_metrics(app)
+    install_guards(app, max_body_bytes=settings.max_body_bytes)
+    guest_guard = _guest_guard(settings, service, sms or LogSmsSender())
+    app.state.guest_guard = guest_guard
+
+    def role_of(key: str) -> str | None:
+        with repo.read() as tx:
+            p = tx.principal_for_key(key)
+        return p.role if p else None
+
+    metrics = install_metrics(app, role_of)
     app.include_router(dispatch_router(app, service, notifier, metrics))
     app.include_router(pages_router(service))
     _add_webhooks(app, settings, service, webhook_store)
@@ -212,7 +226,12 @@ def create_app(
         app.include_router(transit_router(feeds[0], writer))
         booking_phone = _setting(settings, "booking_phone", city.booking_phone if city else None)
         app.include_router(
-            plan_router(service, _trip_planner(settings, service, feeds, writer, app), booking_phone)
+            plan_router(
+                service,
+                _trip_planner(settings, service, feeds, writer, app),
+                booking_phone,
+                guest_guard,
+            )
         )
         targets = _realtime_targets(settings, city, feeds)
         if targets:
@@ -358,6 +377,28 @@ def _add_clinics(
         for rider_id, patient_id, back in DEMO_CLINIC_CONSENTS:
             if store.consent(DEMO_CLINIC_ID, rider_id) is None:
                 store.set_consent(ClinicConsent(DEMO_CLINIC_ID, rider_id, patient_id, back, now))
+
+
+def _guest_guard(settings: Settings, service: DispatchService, sms: SmsSender) -> GuestGuard:
+    limiter = RateLimiter(
+        {
+            "guest_booking": settings.rate_guest_booking,
+            "guest_phone": settings.rate_guest_phone,
+            "planner": settings.rate_planner,
+            "phone_code": settings.rate_phone_code,
+        },
+        settings.redis_url,
+        settings.redis_timeout_s,
+    )
+    codes = PhoneCodes(sms, settings.pii_hash_secret, settings.redis_url, settings.redis_timeout_s)
+    return GuestGuard(
+        service,
+        limiter,
+        codes,
+        secret=settings.pii_hash_secret,
+        open_bookings_max=settings.guest_open_bookings_max,
+        phone_check=settings.guest_phone_check,
+    )
 
 
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:

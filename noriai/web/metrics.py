@@ -1,11 +1,16 @@
-"""Prometheus metrics (prometheus_client), one registry per app so test apps do not collide."""
+"""Prometheus metrics (prometheus_client), one registry per app so test apps do not collide.
+
+``/metrics`` answers operator keys only (X-API-Key or Authorization: Bearer): request counts by route
+and status tell an outsider when and how the service is used."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from typing import Annotated
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Header, Request, Response
+from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.routing import Match
 
@@ -37,7 +42,8 @@ class Metrics:
         )
 
 
-def install_metrics(app: FastAPI) -> Metrics:
+def install_metrics(app: FastAPI, role_of: Callable[[str], str | None]) -> Metrics:
+    """``role_of(key)`` is the role of an API key (None when unknown, revoked or expired)."""
     metrics = Metrics()
 
     @app.middleware("http")
@@ -57,7 +63,24 @@ def install_metrics(app: FastAPI) -> Metrics:
         return response
 
     @app.get("/metrics", include_in_schema=False)
-    def _metrics() -> Response:
+    def _metrics(
+        x_api_key: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> Response:
+        key = x_api_key
+        if key is None and authorization and authorization.lower().startswith("bearer "):
+            key = authorization[7:].strip()
+        role = role_of(key) if key else None
+        if role != "operator":
+            status = 401 if role is None else 403
+            return JSONResponse(
+                {
+                    "error": "unauthorized" if status == 401 else "forbidden",
+                    "message": "metrics need an operator API key",
+                    "message_ja": "メトリクスの閲覧にはオペレーターのAPIキーが必要です",
+                },
+                status_code=status,
+            )
         return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
 
     return metrics

@@ -18,12 +18,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bikeshare import BikeShareSystem, GbfsPoller
 from bus_location import RealtimeWriter
-from dispatch.booking import BookingStatus, TimeMode, TimeRequest, parse_hhmm
+from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, parse_hhmm
 from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
 from geo import LatLon
 from gtfs.flex import flex_zip
 from gtfs.loader import Feed
 from noriai.flex_export import shared_taxi_flex
+from noriai.web.guard import client_address, error_responses
+from noriai.web.guest_guard import GuestGuard
+from noriai.web.inputs import Label
 from planner.realtime import delays_for, fresh_feeds
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
@@ -89,10 +92,13 @@ class PolledBikeShare:
         return self.poller.system
 
 
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$"  # ASCII digits only: "０９０" or "٠٩٠" are refused
+
+
 class GuestBookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str = Field(min_length=1, max_length=60)
-    phone: str = Field(min_length=10, max_length=20)
+    name: Label = Field(min_length=1, max_length=60)
+    phone: str = Field(min_length=10, max_length=20, pattern=PHONE_PATTERN)
     from_: str = Field(alias="from", description="lat,lon of the pickup")
     to: str = Field(description="lat,lon of the drop-off")
     date: date
@@ -102,11 +108,21 @@ class GuestBookingIn(BaseModel):
     wheelchair: bool = False
     consent_data_reuse: bool = False
     vehicle_id: str | None = None
-    from_label: str = Field(default="", max_length=100)
-    to_label: str = Field(default="", max_length=100)
+    from_label: Label = Field(default="", max_length=100)
+    to_label: Label = Field(default="", max_length=100)
+    code: str | None = Field(
+        default=None, pattern=r"^[0-9]{6}$", description="the code sent to the phone (when codes are on)"
+    )
 
 
-def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) -> APIRouter:
+class PhoneCodeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    phone: str = Field(min_length=10, max_length=20, pattern=PHONE_PATTERN)
+
+
+def plan_router(
+    svc: DispatchService, planner: TripPlanner, booking_phone: str, guard: GuestGuard
+) -> APIRouter:
     r = APIRouter()
 
     def place(text: str, which: str) -> tuple[LatLon, str, str]:
@@ -125,8 +141,9 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
         label = f"{pt.lat:.5f},{pt.lon:.5f}"
         return pt, label, label
 
-    @r.get("/api/v1/plan", tags=["planner"])
+    @r.get("/api/v1/plan", tags=["planner"], responses=error_responses(422, 429))
     def plan(
+        request: Request,
         from_: Annotated[str, Query(alias="from", description="place_id or lat,lon")],
         to: Annotated[str, Query(description="place_id or lat,lon")],
         date_: Annotated[date | None, Query(alias="date", description="service day; default today")] = None,
@@ -142,6 +159,7 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
         window_min: Annotated[int, Query(ge=0, le=240, description="depart-at: departures within")] = 60,
         lang: Annotated[str, Query(pattern="^(ja|en)$")] = "ja",
     ) -> dict[str, Any]:
+        guard.planner(client_address(request))
         o, o_ja, o_en = place(from_, "origin")
         d, d_ja, d_en = place(to, "destination")
         now = svc.now()
@@ -205,33 +223,36 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
         }
         return body
 
-    @r.post("/api/v1/plan/taxi-bookings", tags=["planner"], status_code=201)
+    @r.post(
+        "/api/v1/plan/phone-codes",
+        tags=["planner"],
+        status_code=202,
+        responses=error_responses(422, 429),
+    )
+    def send_phone_code(request: Request, body: PhoneCodeIn) -> dict[str, Any]:
+        """Send a 6-digit confirmation code by SMS to the phone; a guest taxi booking then gives it
+        (``code``) when the service asks for codes."""
+        ttl = guard.send_code(client_address(request), body.phone)
+        return {"sent": True, "expires_in_s": ttl}
+
+    @r.post(
+        "/api/v1/plan/taxi-bookings",
+        tags=["planner"],
+        status_code=201,
+        responses=error_responses(409, 422, 429),
+    )
     def book_taxi(
+        request: Request,
         body: GuestBookingIn,
         idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
     ) -> JSONResponse:
         try:
             a, b = LatLon.parse(body.from_), LatLon.parse(body.to)
         except ValueError as exc:
-            raise Invalid(str(exc), "地点の指定が不正です", code="bad_point") from None
+            raise Invalid(str(exc)[:200], "地点の指定が不正です", code="bad_point") from None
         mode = TimeMode.ARRIVE_BY if body.arrive_by else TimeMode.PICKUP_AFTER
-        booking = svc.book_guest(
-            GuestBookingRequest(
-                name=body.name,
-                phone=body.phone,
-                origin=a,
-                destination=b,
-                service_date=body.date,
-                time=TimeRequest(mode, body.time_s),
-                seats=body.seats,
-                wheelchair=body.wheelchair,
-                consent_data_reuse=body.consent_data_reuse,
-                origin_label=body.from_label,
-                destination_label=body.to_label,
-                vehicle_id=body.vehicle_id,
-            ),
-            idempotency_key,
-        )
+        with guard.guest_booking(client_address(request), body.phone, body.code):
+            booking = _book_guest(a, b, mode, body, idempotency_key)
         if booking.state is BookingStatus.REJECTED:
             return JSONResponse(
                 {
@@ -253,6 +274,27 @@ def plan_router(svc: DispatchService, planner: TripPlanner, booking_phone: str) 
                 "read_back": svc.read_back(booking),
             },
             status_code=201,
+        )
+
+    def _book_guest(
+        a: LatLon, b: LatLon, mode: TimeMode, body: GuestBookingIn, idempotency_key: str | None
+    ) -> Booking:
+        return svc.book_guest(
+            GuestBookingRequest(
+                name=body.name,
+                phone=body.phone,
+                origin=a,
+                destination=b,
+                service_date=body.date,
+                time=TimeRequest(mode, body.time_s),
+                seats=body.seats,
+                wheelchair=body.wheelchair,
+                consent_data_reuse=body.consent_data_reuse,
+                origin_label=body.from_label,
+                destination_label=body.to_label,
+                vehicle_id=body.vehicle_id,
+            ),
+            idempotency_key,
         )
 
     @r.get("/api/v1/gtfs-flex.zip", tags=["planner"], response_class=Response)

@@ -68,7 +68,9 @@ def test_operator_books_and_reads_back_in_japanese(client: TestClient) -> None:
     assert again.status_code == 200 and again.json()["booking_id"] == b["booking_id"]
     audit = client.get(f"/api/v1/bookings/{b['booking_id']}/audit", headers=OP).json()
     assert [a["to"] for a in audit] == ["quoted", "confirmed", "scheduled"]
-    metrics = client.get("/metrics").text
+    assert client.get("/metrics").status_code == 401
+    assert client.get("/metrics", headers=CHUO).status_code == 403
+    metrics = client.get("/metrics", headers=OP).text
     assert 'noriai_quotes_total{outcome="options"} 1.0' in metrics
     assert "noriai_http_request_duration_seconds_bucket" in metrics
 

@@ -1,0 +1,243 @@
+"""Guards in front of the routes: a request body limit applied before anything is parsed, 422 answers
+that never echo the input back, rate limits on the open endpoints (per client address and per phone
+number, with the ``limits`` library on Redis or in process) and their 429 answer, and the error schema
+the OpenAPI document lists for every operation.
+
+Phone numbers never reach Redis or a log: rate-limit keys use a keyed hash of the digits
+(``phone_digest``), so the keys cannot be reversed by trying the few billion phone numbers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage, RedisStorage, Storage
+from limits.strategies import MovingWindowRateLimiter
+from pydantic import BaseModel
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from bus_location.live_redis import fast_redis
+from dispatch.service import DispatchError
+
+log = logging.getLogger("noriai.web.guard")
+
+
+class ErrorOut(BaseModel):
+    """Every 4xx answer of the API: a stable code and the same sentence in English and Japanese."""
+
+    error: str
+    message: str
+    message_ja: str
+    detail: list[dict[str, Any]] | None = None
+
+
+ERROR_STATUSES = {
+    401: "no API key, or an unknown, revoked or expired one",
+    403: "the key's role may not do this",
+    404: "no such resource (or not visible to this key)",
+    409: "the request conflicts with the current state",
+    422: "invalid input (nothing was changed)",
+    429: "too many requests: retry after the time in Retry-After",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """``responses=`` for a route: the listed error statuses with the error schema."""
+    return {s: {"model": ErrorOut, "description": ERROR_STATUSES[s]} for s in statuses}
+
+
+class TooManyRequests(DispatchError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            f"too many requests; try again in {retry_after_s} s",
+            f"リクエストが多すぎます。{retry_after_s}秒後にもう一度お試しください",
+        )
+        self.retry_after_s = retry_after_s
+
+
+class PayloadTooLarge(DispatchError):
+    status_code = 413
+    code = "payload_too_large"
+
+
+def phone_digits(phone: str) -> str:
+    return "".join(ch for ch in phone if ch in "0123456789")
+
+
+def phone_digest(phone: str, secret: str) -> str:
+    """A keyed hash of a phone number's digits: the same number gives the same key, and the key says
+    nothing about the number to whoever reads Redis without the secret."""
+    return hmac.new(secret.encode(), phone_digits(phone).encode(), hashlib.sha256).hexdigest()[:32]
+
+
+# --- body size limit --------------------------------------------------------------------------------
+
+
+class BodyLimit:
+    """Refuses a request body over ``max_bytes`` with 413 before any route reads it: by its
+    Content-Length when given, else while it streams in (chunked uploads are counted)."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", ()):
+            if name == b"content-length" and (not value.isdigit() or int(value) > self.max_bytes):
+                await self._refuse(send)
+                return
+        seen = 0
+        over = False
+
+        async def counted() -> Message:
+            # Past the limit the app gets an empty end of body (its parse fails, nothing is kept) and its
+            # answer is replaced by the 413 below.
+            nonlocal seen, over
+            if over:
+                return {"type": "http.request", "body": b"", "more_body": False}
+            msg = await receive()
+            if msg["type"] == "http.request":
+                seen += len(msg.get("body", b""))
+                if seen > self.max_bytes:
+                    over = True
+                    return {"type": "http.request", "body": b"", "more_body": False}
+            return msg
+
+        async def watched(msg: Message) -> None:
+            if not over:
+                await send(msg)
+            elif msg["type"] == "http.response.start":
+                await self._refuse(send)
+
+        await self.app(scope, counted, watched)
+
+    async def _refuse(self, send: Send) -> None:
+        body = json.dumps(
+            {
+                "error": PayloadTooLarge.code,
+                "message": f"request body over {self.max_bytes} bytes",
+                "message_ja": f"送信データが大きすぎます（{self.max_bytes}バイトまで）",
+            },
+            ensure_ascii=False,
+        ).encode()
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+
+# --- 422 without echo -------------------------------------------------------------------------------
+
+
+def _clean(text: str, limit: int) -> str:
+    """At most ``limit`` characters, valid UTF-8 (a lone surrogate becomes its escape)."""
+    text = text[:limit]
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def validation_errors(errors: Any) -> list[dict[str, Any]]:
+    """Where and why, never what: the input is left out (it may be megabytes, NaN, or personal data)."""
+    out = []
+    for e in list(errors)[:10]:
+        out.append(
+            {
+                "loc": [_clean(str(x), 40) for x in e.get("loc", ())][:6],
+                "type": _clean(str(e.get("type", "")), 60),
+                "msg": _clean(str(e.get("msg", "")), 200),
+            }
+        )
+    return out
+
+
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {
+            "error": "invalid",
+            "message": "the request is not valid; see detail",
+            "message_ja": "入力内容が正しくありません",
+            "detail": validation_errors(exc.errors()),
+        },
+        status_code=422,
+    )
+
+
+async def _too_many(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, TooManyRequests)
+    return JSONResponse(
+        {"error": exc.code, "message": exc.message_en, "message_ja": exc.message_ja},
+        status_code=429,
+        headers={"Retry-After": str(exc.retry_after_s)},
+    )
+
+
+# --- rate limits ------------------------------------------------------------------------------------
+
+
+class RateLimiter:
+    """Named limits (``"guest_booking": "10/minute;30/hour"``) kept in Redis when configured, so all
+    app processes share them, else in process. When Redis does not answer, the in-process counters
+    take over (a limit per process is better than none, and a booking never waits on Redis)."""
+
+    def __init__(self, rules: dict[str, str], redis_url: str | None = None, timeout_s: float = 0.2) -> None:
+        self.rules: dict[str, list[RateLimitItem]] = {k: parse_many(v) for k, v in rules.items() if v}
+        self._memory = MovingWindowRateLimiter(MemoryStorage())
+        self._redis: MovingWindowRateLimiter | None = None
+        if redis_url:
+            pool = fast_redis(redis_url, timeout_s).connection_pool
+            storage: Storage = RedisStorage(redis_url, connection_pool=pool, wrap_exceptions=True)
+            self._redis = MovingWindowRateLimiter(storage)
+
+    def hit(self, name: str, key: str) -> None:
+        """Count one request of ``name`` by ``key``; TooManyRequests when a limit is already used up."""
+        for item in self.rules.get(name, ()):
+            ok = self._hit(item, name, key)
+            if not ok:
+                raise TooManyRequests(max(1, item.get_expiry()))
+
+    def _hit(self, item: RateLimitItem, name: str, key: str) -> bool:
+        if self._redis is not None:
+            try:
+                return self._redis.hit(item, name, key)
+            except StorageError:
+                log.warning("rate-limit store unreachable; counting in process")
+        return self._memory.hit(item, name, key)
+
+    def reset(self) -> None:
+        self._memory.storage.reset()
+        if self._redis is not None:
+            with contextlib.suppress(StorageError):
+                self._redis.storage.reset()
+
+
+def client_address(request: Request) -> str:
+    """The caller's address (behind a proxy, uvicorn's --proxy-headers puts the real one here)."""
+    return request.client.host if request.client else "unknown"
+
+
+def install_guards(app: FastAPI, *, max_body_bytes: int) -> None:
+    app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
+    app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(TooManyRequests, _too_many)
