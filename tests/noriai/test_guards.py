@@ -180,12 +180,12 @@ def test_hostile_guest_values_get_422_and_book_nothing(client: TestClient, chang
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e309"])
 def test_non_finite_coordinates_get_422_not_500(client: TestClient, value: str) -> None:
     quote = (
-        '{"rider_id": "R0001", "destination": {"kind": "point", "lat": %s, "lon": 131.4},'
-        ' "service_date": "2026-11-24", "mode": "arrive_by", "time": "10:00"}' % value
-    )
+        '{"rider_id": "R0001", "destination": {"kind": "point", "lat": VALUE, "lon": 131.4},'
+        ' "service_date": "2026-11-24", "mode": "arrive_by", "time": "10:00"}'
+    ).replace("VALUE", value)
     r = client.post("/api/v1/quotes", content=quote, headers={**OP, "content-type": "application/json"})
     assert r.status_code == 422, r.text
-    pos = '{"lat": %s, "lon": 131.4}' % value
+    pos = '{"lat": VALUE, "lon": 131.4}'.replace("VALUE", value)
     r = client.post(
         "/api/v1/vehicles/chuo-01/position",
         content=pos,
