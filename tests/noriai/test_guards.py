@@ -23,9 +23,10 @@ from tests.conftest import RedisServer
 from tests.dispatch.helpers import Clock
 
 OP = {"X-API-Key": "demo-operator"}
-GUEST = {
+PHONE = "090-1111-2222"
+GUEST: dict[str, object] = {
     "name": "試験 花子",
-    "phone": "090-1111-2222",
+    "phone": PHONE,
     "from": "34.094214,131.396201",
     "to": "34.164911,131.457550",
     "date": "2026-11-24",
@@ -76,7 +77,7 @@ def test_fifty_guest_bookings_in_a_minute_from_one_address_are_refused_after_the
     assert set(statuses[5:]) == {429}, statuses
     assert last_429["error"] == "rate_limited"
     assert "リクエストが多すぎます" in last_429["message_ja"] and "too many requests" in last_429["message"]
-    assert len(_open_bookings(client, GUEST["phone"])) == 4
+    assert len(_open_bookings(client, PHONE)) == 4
 
 
 def test_many_phones_from_one_address_hit_the_address_limit(client: TestClient) -> None:
@@ -105,7 +106,7 @@ def test_a_guest_booking_needs_the_code_sent_to_the_phone_when_codes_are_on(tmp_
         r = c.post("/api/v1/plan/taxi-bookings", json=GUEST)
         assert r.status_code == 422 and r.json()["error"] == "code_required"
         assert c.post("/api/v1/plan/phone-codes", json={"phone": GUEST["phone"]}).status_code == 202
-        text = sms.last_to(GUEST["phone"])
+        text = sms.last_to(PHONE)
         assert text is not None
         m = re.search(r"\b(\d{6})\b", text)
         assert m is not None
@@ -174,7 +175,7 @@ def test_hostile_guest_values_get_422_and_book_nothing(client: TestClient, chang
     body = json.dumps({**GUEST, **change}, ensure_ascii=True)  # \ud800 travels as an escape
     r = client.post("/api/v1/plan/taxi-bookings", content=body, headers={"content-type": "application/json"})
     assert r.status_code == 422, r.text
-    assert _open_bookings(client, GUEST["phone"]) == []
+    assert _open_bookings(client, PHONE) == []
 
 
 @pytest.mark.parametrize("value", ["NaN", "Infinity", "-Infinity", "1e309"])
