@@ -10,9 +10,9 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import or_
@@ -29,6 +29,7 @@ from dispatch.persistence.tables import (
     BookingRow,
     IdempotencyRow,
     RecurringRuleRow,
+    RiderEventRow,
     RiderRow,
     VehiclePlanRow,
 )
@@ -275,9 +276,35 @@ class Tx:
         return [_to_domain(RecurringRule, r) for r in self.s.exec(stmt.order_by(RecurringRuleRow.rule_id))]
 
     # --- API keys ----------------------------------------------------------------------------------
-    def principal_for_key(self, key: str) -> Principal | None:
+    def principal_for_key(self, key: str, now: datetime | None = None) -> Principal | None:
+        """Who holds ``key``; None for an unknown, revoked or expired key."""
         row = self.s.get(ApiKeyRow, key_digest(key))
-        return Principal(row.role, row.label, row.company_id) if row else None
+        if row is None or row.revoked_at is not None:
+            return None
+        if row.expires_at is not None and _utc(row.expires_at) <= (now or datetime.now(UTC)):
+            return None
+        return Principal(row.role, row.label, row.company_id)
+
+    def keys(self) -> list[ApiKey]:
+        rows = self.s.exec(select(ApiKeyRow).order_by(col(ApiKeyRow.created_at))).all()
+        return [
+            ApiKey(r.key_hash[:12], r.label, r.role, r.company_id, r.created_at, r.expires_at, r.revoked_at)
+            for r in rows
+        ]
+
+    def retire_keys(self, label: str, *, at: datetime, revoke: bool, keep: str | None = None) -> int:
+        """Revoke (now) or expire (at ``at``) every live key with ``label`` but ``keep``; returns how many."""
+        n = 0
+        for r in self.s.exec(select(ApiKeyRow).where(ApiKeyRow.label == label)).all():
+            if r.revoked_at is not None or (keep is not None and r.key_hash == key_digest(keep)):
+                continue
+            if revoke:
+                r.revoked_at = at
+            elif r.expires_at is None or _utc(r.expires_at) > at:
+                r.expires_at = at
+            self.s.add(r)
+            n += 1
+        return n
 
     def add_key(self, key: str, principal: Principal, at: datetime) -> bool:
         if self.s.get(ApiKeyRow, key_digest(key)) is not None:
@@ -292,6 +319,164 @@ class Tx:
             )
         )
         return True
+
+    # --- riders' data rights -----------------------------------------------------------------------
+    def rider_record(self, rider_id: str) -> dict[str, Any] | None:
+        """Every column of the rider's row, as JSON values (the export)."""
+        row = self.s.get(RiderRow, rider_id)
+        return row.model_dump(mode="json") if row else None
+
+    def rider_erased(self, rider_id: str) -> bool:
+        row = self.s.get(RiderRow, rider_id)
+        return row is not None and row.erased_at is not None
+
+    def booking_records(self, rider_id: str) -> list[dict[str, Any]]:
+        rows = self.s.exec(
+            select(BookingRow)
+            .where(BookingRow.rider_id == rider_id)
+            .order_by(col(BookingRow.service_date), col(BookingRow.created_at))
+        ).all()
+        return [r.model_dump(mode="json") for r in rows]
+
+    def audit_records(self, booking_ids: Sequence[str]) -> list[dict[str, Any]]:
+        rows = self.s.exec(
+            select(BookingEventRow)
+            .where(col(BookingEventRow.booking_id).in_(list(booking_ids)))
+            .order_by(col(BookingEventRow.event_id))
+        ).all()
+        return [r.model_dump(mode="json") for r in rows]
+
+    def rule_records(self, rider_id: str) -> list[dict[str, Any]]:
+        rows = self.s.exec(select(RecurringRuleRow).where(RecurringRuleRow.rider_id == rider_id)).all()
+        return [r.model_dump(mode="json") for r in rows]
+
+    def rider_events(self, rider_id: str) -> list[dict[str, Any]]:
+        rows = self.s.exec(
+            select(RiderEventRow)
+            .where(RiderEventRow.rider_id == rider_id)
+            .order_by(col(RiderEventRow.event_id))
+        ).all()
+        return [r.model_dump(mode="json") for r in rows]
+
+    def add_rider_event(
+        self, rider_id: str, at: datetime, actor: str, event: str, detail: dict[str, Any]
+    ) -> None:
+        self.s.add(
+            RiderEventRow(rider_id=rider_id, at=at, actor=actor, event=event, detail=json.dumps(detail))
+        )
+
+    def set_consent(self, rider_id: str, data_reuse: bool) -> None:
+        row = self.s.get(RiderRow, rider_id)
+        assert row is not None
+        row.consent_data_reuse = data_reuse
+        self.s.add(row)
+
+    def erase_rider(self, rider_id: str, at: datetime, anonymise: Anonymiser) -> int:
+        """Remove the rider's personal data from every table: name, kana and phone emptied, home
+        coarsened, birth year to its decade, consent off; their bookings and standing rules anonymised.
+        Returns the number of bookings anonymised. The rider id stays (it carries no personal data), so
+        trip facts keep their rider count."""
+        row = self.s.get(RiderRow, rider_id)
+        assert row is not None
+        row.name, row.kana, row.phone = "", "", ""
+        row.home_lat, row.home_lon = anonymise.home(row.home_lat, row.home_lon)
+        row.birth_year = row.birth_year // 10 * 10
+        row.consent_data_reuse = False
+        row.erased_at = at
+        self.s.add(row)
+        for rule in self.s.exec(select(RecurringRuleRow).where(RecurringRuleRow.rider_id == rider_id)).all():
+            rule.origin_json = _anonymise_endpoint(rule.origin_json, anonymise)
+            rule.dest_json = _anonymise_endpoint(rule.dest_json, anonymise)
+            rule.active = False
+            self.s.add(rule)
+        ids = [b for b in self.s.exec(select(BookingRow.booking_id).where(BookingRow.rider_id == rider_id))]
+        return self.anonymise_bookings(ids, at, anonymise)
+
+    def finished_bookings_before(self, d: date, statuses: Sequence[str]) -> list[str]:
+        """Ids of bookings before day ``d`` in one of ``statuses`` and not anonymised yet."""
+        stmt = select(BookingRow.booking_id).where(
+            BookingRow.service_date < d,
+            col(BookingRow.status).in_(list(statuses)),
+            col(BookingRow.anonymised_at).is_(None),
+        )
+        return list(self.s.exec(stmt).all())
+
+    def anonymise_bookings(self, booking_ids: Sequence[str], at: datetime, anonymise: Anonymiser) -> int:
+        """Keep the trip facts (day, status, times, seats, fare, H3 cell of each end, public places),
+        drop the rest: labels of private points, exact points (snapped to their cell's centre), free
+        text (a reason keeps its leading code only), idempotency keys, free text in the audit details;
+        and the vehicle plans' last-stop anchors that were these exact points."""
+        n = 0
+        for i in range(0, len(booking_ids), 500):
+            rows = self.s.exec(
+                select(BookingRow).where(col(BookingRow.booking_id).in_(booking_ids[i : i + 500]))
+            )
+            for b in rows.all():
+                points = {(b.origin_lat, b.origin_lon), (b.dest_lat, b.dest_lon)}
+                if b.origin_place_id is None:
+                    b.origin_label = ""
+                    b.origin_lat, b.origin_lon = anonymise.point(b.origin_lat, b.origin_lon)
+                if b.dest_place_id is None:
+                    b.dest_label = ""
+                    b.dest_lat, b.dest_lon = anonymise.point(b.dest_lat, b.dest_lon)
+                b.reason = anonymise.reason(b.reason)
+                b.idempotency_key = None
+                b.anonymised_at = at
+                self.s.add(b)
+                for e in self.s.exec(
+                    select(BookingEventRow).where(BookingEventRow.booking_id == b.booking_id)
+                ):
+                    e.detail = anonymise.detail(e.detail)
+                    self.s.add(e)
+                if b.vehicle_id is not None:
+                    plan = self.s.exec(
+                        select(VehiclePlanRow).where(
+                            VehiclePlanRow.vehicle_id == b.vehicle_id,
+                            VehiclePlanRow.service_date == b.service_date,
+                        )
+                    ).first()
+                    if plan is not None and (plan.anchor_lat, plan.anchor_lon) in points:
+                        assert plan.anchor_lat is not None and plan.anchor_lon is not None
+                        plan.anchor_lat, plan.anchor_lon = anonymise.point(plan.anchor_lat, plan.anchor_lon)
+                        self.s.add(plan)
+                n += 1
+        return n
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ApiKey:
+    """A key as the key command lists it: never the key itself (only a prefix of its digest)."""
+
+    digest_prefix: str
+    label: str
+    role: str
+    company_id: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    revoked_at: datetime | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Anonymiser:
+    """How personal data is made anonymous (``dispatch.rights`` supplies the functions)."""
+
+    point: Callable[[float, float], tuple[float, float]]
+    home: Callable[[float, float], tuple[float, float]]
+    reason: Callable[[str | None], str | None]
+    detail: Callable[[str], str]
+
+
+def _anonymise_endpoint(text: str, anonymise: Anonymiser) -> str:
+    d = json.loads(text)
+    if d.get("kind") != "place":
+        d["label"] = ""
+        if d.get("lat") is not None and d.get("lon") is not None:
+            d["lat"], d["lon"] = anonymise.point(d["lat"], d["lon"])
+    return json.dumps(d)
+
+
+def _utc(t: datetime) -> datetime:
+    return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
 def _plan(row: VehiclePlanRow) -> VehiclePlan:

@@ -70,6 +70,7 @@ class RiderRow(SQLModel, table=True):
     welfare_bus_pass: bool = False
     consent_data_reuse: bool = False
     source: str = "operator"  # operator (entered in the console or by a guest) | bundle (riders.csv)
+    erased_at: datetime | None = None  # personal data removed on the rider's request (rider_event says who)
 
 
 class ZoneRow(SQLModel, table=True):
@@ -145,6 +146,7 @@ class BookingRow(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, unique=True)
     return_of: str | None = Field(default=None, index=True)
     recurring_rule_id: str | None = Field(default=None, index=True)
+    anonymised_at: datetime | None = None  # labels, exact points and free text removed (erasure, retention)
 
 
 class BookingEventRow(SQLModel, table=True):
@@ -210,6 +212,8 @@ class ApiKeyRow(SQLModel, table=True):
     role: str  # operator | company
     company_id: str | None = Field(default=None, foreign_key="company.company_id")
     created_at: datetime
+    expires_at: datetime | None = None  # set on the old key when it is rotated (a grace period)
+    revoked_at: datetime | None = None
 
 
 class IdempotencyRow(SQLModel, table=True):
@@ -306,3 +310,16 @@ class FlightDelayRow(SQLModel, table=True):
     service_date: date = Field(primary_key=True)
     delay_s: int
     updated_at: datetime
+
+
+class RiderEventRow(SQLModel, table=True):
+    """A rider's data-rights trail: consent given or withdrawn (with the day the rider said so), data
+    exported, data erased. Who did it and when; no personal data in ``detail``."""
+
+    __tablename__ = "rider_event"
+    event_id: int | None = Field(default=None, primary_key=True)
+    rider_id: str = Field(foreign_key="rider.rider_id", index=True)
+    at: datetime
+    actor: str
+    event: str  # consent | export | erase
+    detail: str = ""  # JSON
