@@ -78,11 +78,13 @@ class GuestGuard:
         """Open bookings from today on of every rider with this phone number."""
         digits = phone_digits(phone)
         today = self.service.now().date()
+        states = [s.value for s in OPEN_STATES]
         with self.service.repo.read() as tx:
-            rider = tx.rider_by_phone(digits)
-            if rider is None:
-                return 0
-            found = tx.bookings(rider_id=rider.rider_id, statuses=[s.value for s in OPEN_STATES])
+            found = [
+                b
+                for r in tx.riders_by_phone(digits)
+                for b in tx.bookings(rider_id=r.rider_id, statuses=states)
+            ]
         return sum(1 for b in found if b.service_date >= today)
 
     def _lock_for(self, digest: str) -> threading.Lock:
