@@ -30,7 +30,7 @@ city_app = typer.Typer(
     help="Check and import a city bundle (docs/city-bundle.md): the city's places, zones, fleet, feeds.",
     no_args_is_help=True,
 )
-keys_app = typer.Typer(help="Create API keys for operators and taxi companies.", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, rotate and revoke (SECURITY.md).", no_args_is_help=True)
 app.add_typer(city_app, name="city")
 app.add_typer(keys_app, name="keys")
 app.add_typer(darp_app, name="darp")
@@ -456,3 +456,54 @@ def sim_run() -> None:
 
 def main() -> None:  # pragma: no cover - console entry point
     app()
+
+
+@keys_app.command("list", help="The API keys: digest prefix, holder, role, created, expires, revoked.")
+def keys_list() -> None:
+    from noriai.keys_cli import list_keys
+    from noriai.settings import Settings
+
+    def t(x: object) -> str:
+        return x.isoformat(timespec="minutes") if hasattr(x, "isoformat") else "-"
+
+    for k in list_keys(Settings().database_url):
+        print(
+            f"{k.digest_prefix}  {k.label:<20} {k.role:<9} {k.company_id or '-':<16} "
+            f"created {t(k.created_at)}  expires {t(k.expires_at)}  revoked {t(k.revoked_at)}"
+        )
+
+
+@keys_app.command(
+    "rotate", help="A new key for the holder LABEL; the old ones keep working for --grace-hours."
+)
+def keys_rotate(
+    label: Annotated[str, typer.Argument(help="the key holder's label (see `noriai keys list`)")],
+    grace_hours: Annotated[float, typer.Option(min=0, max=24 * 30, help="old keys work this long")] = 24,
+) -> None:
+    from datetime import timedelta
+
+    from noriai.keys_cli import KeyCommandError, rotate_key
+    from noriai.settings import Settings
+
+    try:
+        r = rotate_key(Settings().database_url, label, timedelta(hours=grace_hours))
+    except KeyCommandError as exc:
+        fail(str(exc))
+    print(r.key)
+    err.print(
+        f"new {r.principal.role} key for {label}; shown only now: store it safely. "
+        f"{r.old_keys} old key(s) work until {r.old_valid_until.isoformat(timespec='minutes')}",
+        highlight=False,
+    )
+
+
+@keys_app.command("revoke", help="End every key of the holder LABEL now (a lost or leaked key).")
+def keys_revoke(label: Annotated[str, typer.Argument(help="the key holder's label")]) -> None:
+    from noriai.keys_cli import KeyCommandError, revoke_keys
+    from noriai.settings import Settings
+
+    try:
+        n = revoke_keys(Settings().database_url, label)
+    except KeyCommandError as exc:
+        fail(str(exc))
+    err.print(f"revoked {n} key(s) of {label}", highlight=False)

@@ -285,7 +285,7 @@ class Tx:
             return None
         return Principal(row.role, row.label, row.company_id)
 
-    def keys(self) -> list[ApiKey]:
+    def api_keys(self) -> list[ApiKey]:
         rows = self.s.exec(select(ApiKeyRow).order_by(col(ApiKeyRow.created_at))).all()
         return [
             ApiKey(r.key_hash[:12], r.label, r.role, r.company_id, r.created_at, r.expires_at, r.revoked_at)

@@ -39,6 +39,7 @@ from dispatch.persistence.clinic import ClinicStore
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
 from dispatch.persistence.webhooks import WebhookStore
+from dispatch.rights import DataRights
 from dispatch.service import DispatchService
 from dispatch.webhooks.delivery import WebhookDeliverer, WebhookOutbox
 from dispatch.webhooks.registry import Webhooks
@@ -50,6 +51,7 @@ from noriai.demo import DATA_DIR, FLIGHTS_PATH, TARIFF_PATH
 from noriai.settings import Settings
 from noriai.sms import LogSmsSender, SmsSender
 from noriai.web.airport_api import airport_router
+from noriai.web.auth import Auth
 from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.fhir_api import fhir_router
@@ -60,6 +62,7 @@ from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
 from noriai.web.phone_codes import PhoneCodes
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
+from noriai.web.rights_api import rights_router
 from noriai.web.webhooks_api import webhooks_router
 from planner.taxi import DispatchTaxiQuoter
 from planner.trip import TripPlanner, feed_fare_table
@@ -165,13 +168,20 @@ def create_app(
     guest_guard = _guest_guard(settings, service, sms or LogSmsSender())
     app.state.guest_guard = guest_guard
 
+    auth = Auth(repo)
+
     def role_of(key: str) -> str | None:
-        with repo.read() as tx:
-            p = tx.principal_for_key(key)
+        p = auth.keys.lookup(key)
         return p.role if p else None
 
     metrics = install_metrics(app, role_of)
-    app.include_router(dispatch_router(app, service, notifier, metrics))
+    app.include_router(dispatch_router(app, service, notifier, metrics, auth))
+    rights = DataRights(repo, service.now)
+    app.include_router(rights_router(rights, auth.operator))
+    if settings.retention_days > 0:
+        retention = RetentionJob(rights, settings.retention_days)
+        app.router.add_event_handler("startup", retention.start)
+        app.router.add_event_handler("shutdown", retention.stop)
     app.include_router(pages_router(service))
     _add_webhooks(app, settings, service, webhook_store)
     _add_clinics(app, settings, service, engine, demo is not None)
@@ -412,6 +422,27 @@ def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: b
                 tx.add_key(
                     demo_company_key(c.company_id), Principal("company", c.company_id, c.company_id), now
                 )
+
+
+class RetentionJob:
+    """Anonymises finished trips older than ``days`` once an hour, on a daemon thread (SECURITY.md)."""
+
+    def __init__(self, rights: DataRights, days: int, interval_s: float = 3600.0) -> None:
+        self.rights, self.days, self.interval_s = rights, days, interval_s
+        self._stop = threading.Event()
+
+    def start(self) -> None:
+        threading.Thread(target=self._run, name="retention", daemon=True).start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.interval_s):
+            try:
+                self.rights.apply_retention(self.days)
+            except Exception:
+                log.exception("retention run failed")
 
 
 class ScheduledReoptimiser:

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from dispatch.booking import Booking, BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest, hhmm
 from dispatch.booking import parse_hhmm as _parse_hhmm
 from dispatch.notify import Notifier
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Principal
 from dispatch.service import (
     DispatchError,
     DispatchService,
@@ -32,6 +32,7 @@ from dispatch.service import (
     RuleRequest,
 )
 from geo import LatLon
+from noriai.web.auth import Auth
 from noriai.web.metrics import Metrics
 
 
@@ -197,60 +198,13 @@ def rider_view(r: Any, *, full: bool) -> dict[str, Any]:
 # --- auth ---------------------------------------------------------------------------------------------
 
 
-class _KeyCache:
-    """Key -> principal for 60 s, so each request does not hash and query."""
-
-    def __init__(self, repo: Repository) -> None:
-        self.repo = repo
-        self._cache: dict[str, tuple[float, Principal | None]] = {}
-
-    def lookup(self, key: str) -> Principal | None:
-        hit = self._cache.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
-        with self.repo.read() as tx:
-            p = tx.principal_for_key(key)
-        if len(self._cache) > 10_000:
-            self._cache.clear()
-        self._cache[key] = (time.monotonic() + 60, p)
-        return p
-
-
-class Unauthorized(DispatchError):
-    status_code = 401
-    code = "unauthorized"
-
-
-def dispatch_router(app: FastAPI, svc: DispatchService, notifier: Notifier, metrics: Metrics) -> APIRouter:
-    keys = _KeyCache(svc.repo)
+def dispatch_router(
+    app: FastAPI, svc: DispatchService, notifier: Notifier, metrics: Metrics, auth: Auth
+) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["dispatch"])
-
-    def _principal(key: str | None) -> Principal:
-        if not key:
-            raise Unauthorized("missing API key (X-API-Key header)", "APIキーがありません")
-        p = keys.lookup(key)
-        if p is None:
-            raise Unauthorized("unknown API key", "APIキーが正しくありません")
-        if p.role not in ("operator", "company"):  # a clinic key may only post FHIR appointments
-            raise Forbidden("this key may not use the dispatch API", "このキーでは利用できません")
-        return p
-
-    def principal(
-        x_api_key: Annotated[str | None, Header()] = None,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Principal:
-        key = x_api_key
-        if key is None and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        return _principal(key)
-
-    def operator(p: Annotated[Principal, Depends(principal)]) -> Principal:
-        if p.role != "operator":
-            raise Forbidden("operators only", "オペレーター専用の機能です")
-        return p
-
-    Any_ = Annotated[Principal, Depends(principal)]
-    Op = Annotated[Principal, Depends(operator)]
+    _principal = auth.keys.principal
+    Any_ = Annotated[Principal, Depends(auth.any_key)]
+    Op = Annotated[Principal, Depends(auth.operator)]
 
     @router.get("/whoami")
     def whoami(p: Any_) -> dict[str, Any]:

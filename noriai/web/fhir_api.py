@@ -21,7 +21,7 @@ from dispatch.clinic.fhir import appointment_response, bundle_entries, operation
 from dispatch.clinic.model import ClinicConsent, ClinicProblem, ClinicResult, Issue
 from dispatch.clinic.service import ClinicBookings
 from dispatch.persistence.repository import Principal, Repository
-from noriai.web.dispatch_api import _KeyCache
+from noriai.web.auth import KeyCache
 from noriai.web.keys import key_from_headers
 
 FHIR_JSON = "application/fhir+json"
@@ -52,7 +52,7 @@ def consent_view(c: ClinicConsent) -> dict[str, Any]:
 
 def fhir_router(clinic: ClinicBookings, repo: Repository, principal: Callable[..., Principal]) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["fhir"])
-    keys = _KeyCache(repo)
+    keys = KeyCache(repo)
     Caller = Annotated[Principal, Depends(principal)]
 
     async def _clinic_body(request: Request, x_api_key: str | None, authorization: str | None) -> Any:

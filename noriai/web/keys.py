@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import Header
 
 from dispatch.persistence.repository import Principal, Repository
-from noriai.web.dispatch_api import Unauthorized, _KeyCache
+from noriai.web.auth import KeyCache, Unauthorized
 
 
 def key_from_headers(x_api_key: str | None, authorization: str | None) -> str | None:
@@ -18,7 +18,7 @@ def key_from_headers(x_api_key: str | None, authorization: str | None) -> str | 
 
 def api_key_principal(repo: Repository) -> Callable[..., Principal]:
     """The caller of a request, from ``X-API-Key`` or ``Authorization: Bearer`` (as the dispatch API)."""
-    keys = _KeyCache(repo)
+    keys = KeyCache(repo)
 
     def principal(
         x_api_key: Annotated[str | None, Header()] = None,

@@ -14,6 +14,8 @@ from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, generate_latest
 from starlette.routing import Match
 
+from noriai.web.auth import api_key
+
 
 class Metrics:
     def __init__(self) -> None:
@@ -67,9 +69,7 @@ def install_metrics(app: FastAPI, role_of: Callable[[str], str | None]) -> Metri
         x_api_key: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> Response:
-        key = x_api_key
-        if key is None and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
+        key = api_key(x_api_key, authorization)
         role = role_of(key) if key else None
         if role != "operator":
             status = 401 if role is None else 403
