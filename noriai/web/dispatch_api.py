@@ -11,7 +11,6 @@ exist), and gets 403 on operator-only routes. Request bodies reject unknown fiel
 import asyncio
 import json
 import time
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
@@ -33,6 +32,7 @@ from dispatch.service import (
 )
 from geo import LatLon
 from noriai.web.auth import Auth
+from noriai.web.inputs import Day
 from noriai.web.metrics import Metrics
 
 
@@ -65,7 +65,7 @@ class QuoteIn(_Body):
     rider_id: str
     origin: EndpointIn = EndpointIn(kind="home")
     destination: EndpointIn
-    service_date: date
+    service_date: Day
     mode: TimeMode
     time: Annotated[str, Field(description="HH:MM, GTFS style (25:10 = 1:10 next morning)")]
     companions: int = Field(default=0, ge=0, le=8)
@@ -107,10 +107,10 @@ class RuleIn(_Body):
     mode: TimeMode
     time: str
     weekdays: list[int] = Field(min_length=1, max_length=7, description="0 = Monday")
-    start_date: date
-    end_date: date | None = None
+    start_date: Day
+    end_date: Day | None = None
     skip_holidays: bool = True
-    exceptions: list[date] = Field(default_factory=list, max_length=366)
+    exceptions: list[Day] = Field(default_factory=list, max_length=366)
     return_mode: Literal["none", "at", "call"] = "none"
     return_time: str | None = None
 
@@ -249,7 +249,7 @@ def dispatch_router(
     @router.get("/bookings")
     def list_bookings(
         p: Op,
-        service_date: Annotated[date | None, Query(alias="date")] = None,
+        service_date: Annotated[Day | None, Query(alias="date")] = None,
         rider_id: str | None = None,
     ) -> list[dict[str, Any]]:
         if service_date is None and rider_id is None:
@@ -317,23 +317,23 @@ def dispatch_router(
         return {"rule_id": r.rule_id, "rider_id": r.rider_id, "weekdays": body.weekdays}
 
     @router.post("/days/{service_date}/materialise")
-    def materialise(p: Op, service_date: date) -> list[dict[str, Any]]:
+    def materialise(p: Op, service_date: Day) -> list[dict[str, Any]]:
         return svc.materialise(service_date)
 
     @router.post("/days/{service_date}/reoptimise")
     def reoptimise_day(
-        p: Op, service_date: date, time_limit_s: Annotated[float, Query(gt=0, le=60)] = 5.0
+        p: Op, service_date: Day, time_limit_s: Annotated[float, Query(gt=0, le=60)] = 5.0
     ) -> dict[str, Any]:
         return svc.reoptimise_day(service_date, time_limit_s=time_limit_s)
 
     @router.get("/days/{service_date}/check")
-    def check_day(p: Op, service_date: date) -> dict[str, Any]:
+    def check_day(p: Op, service_date: Day) -> dict[str, Any]:
         """Independent audit of the day's plans (capacity, windows, ride times, one plan per booking)."""
         problems = svc.check_day(service_date)
         return {"ok": not problems, "problems": problems}
 
     @router.get("/analytics/trips")
-    def reusable_trips(p: Op, service_date: Annotated[date, Query(alias="date")]) -> list[dict[str, Any]]:
+    def reusable_trips(p: Op, service_date: Annotated[Day, Query(alias="date")]) -> list[dict[str, Any]]:
         """The day's trips of riders who opted in to data reuse, without personal data (H3 cells)."""
         return svc.reusable_trips(service_date)
 
@@ -345,11 +345,11 @@ def dispatch_router(
         return booking_view(svc, b, with_read_back=False)
 
     @router.get("/runs")
-    def runs(p: Any_, service_date: Annotated[date, Query(alias="date")]) -> list[dict[str, Any]]:
+    def runs(p: Any_, service_date: Annotated[Day, Query(alias="date")]) -> list[dict[str, Any]]:
         return svc.runs(p, service_date)
 
     @router.get("/runs/{vehicle_id}")
-    def run(p: Any_, vehicle_id: str, service_date: Annotated[date, Query(alias="date")]) -> dict[str, Any]:
+    def run(p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]) -> dict[str, Any]:
         return svc.runs(p, service_date, vehicle_id)[0]
 
     @router.get("/vehicles/{vehicle_id}")
@@ -371,7 +371,7 @@ def dispatch_router(
 
     @router.post("/vehicles/{vehicle_id}/breakdown")
     def breakdown(
-        p: Any_, vehicle_id: str, service_date: Annotated[date, Query(alias="date")]
+        p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]
     ) -> dict[str, Any]:
         return svc.vehicle_breakdown(p, vehicle_id, service_date)
 

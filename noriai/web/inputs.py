@@ -7,10 +7,12 @@ a label really says).
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
 
 # Embedding, override and isolate controls (U+202A-202E, U+2066-2069) and the invisible marks that
 # reorder text (U+200E, U+200F, U+061C).
@@ -39,3 +41,54 @@ def _text(value: str) -> str:
 
 Label = Annotated[str, AfterValidator(_label)]
 Text = Annotated[str, AfterValidator(_text)]
+
+
+# Days and times the service can mean: ISO dates (never a number read as a Unix time, as "0" would
+# be), years 2000-2099 (year 1 or 9999 overflow date arithmetic). The booking horizon itself (today ..
+# 60 days ahead) is a business rule checked where it applies, with its own 422 code.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+DAY_PATTERN = r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+WHEN_PATTERN = (
+    r"^20[0-9]{2}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9](\.[0-9]{1,6})?)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])?$"
+)
+
+
+def _iso_day(value: object) -> object:
+    if isinstance(value, str) and not _DAY.fullmatch(value):
+        raise ValueError("a date is YYYY-MM-DD")
+    if isinstance(value, int | float):
+        raise ValueError("a date is YYYY-MM-DD, not a number")
+    return value
+
+
+def _in_range(value: date) -> date:
+    if not 2000 <= value.year <= 2099:
+        raise ValueError("the date must be within the years 2000-2099")
+    return value
+
+
+def _iso_when(value: object) -> object:
+    if isinstance(value, int | float) or (isinstance(value, str) and not re.fullmatch(WHEN_PATTERN, value)):
+        raise ValueError("a time is YYYY-MM-DDTHH:MM[:SS][+09:00]")
+    return value
+
+
+def _when_in_range(value: datetime) -> datetime:
+    if not 2000 <= value.year <= 2099:
+        raise ValueError("the time must be within the years 2000-2099")
+    return value
+
+
+Day = Annotated[
+    date,
+    BeforeValidator(_iso_day),
+    AfterValidator(_in_range),
+    WithJsonSchema({"type": "string", "format": "date", "pattern": DAY_PATTERN}),
+]
+When = Annotated[
+    datetime,
+    BeforeValidator(_iso_when),
+    AfterValidator(_when_in_range),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": WHEN_PATTERN}),
+]

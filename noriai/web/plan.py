@@ -26,7 +26,7 @@ from gtfs.loader import Feed
 from noriai.flex_export import shared_taxi_flex
 from noriai.web.guard import client_address, error_responses
 from noriai.web.guest_guard import GuestGuard
-from noriai.web.inputs import Label
+from noriai.web.inputs import Day, Label
 from planner.realtime import delays_for, fresh_feeds
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
@@ -101,7 +101,7 @@ class GuestBookingIn(BaseModel):
     phone: str = Field(min_length=10, max_length=20, pattern=PHONE_PATTERN)
     from_: str = Field(alias="from", description="lat,lon of the pickup")
     to: str = Field(description="lat,lon of the drop-off")
-    date: date
+    date: Day
     time_s: int = Field(ge=0, lt=2 * 86_400)
     arrive_by: bool = False
     seats: int = Field(default=1, ge=1, le=8)
@@ -146,7 +146,7 @@ def plan_router(
         request: Request,
         from_: Annotated[str, Query(alias="from", description="place_id or lat,lon")],
         to: Annotated[str, Query(description="place_id or lat,lon")],
-        date_: Annotated[date | None, Query(alias="date", description="service day; default today")] = None,
+        date_: Annotated[Day | None, Query(alias="date", description="service day; default today")] = None,
         time_: Annotated[
             str | None, Query(alias="time", description="HH:MM (GTFS style); default now")
         ] = None,

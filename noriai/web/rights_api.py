@@ -5,7 +5,6 @@
 """
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path
@@ -14,6 +13,7 @@ from pydantic import BaseModel, ConfigDict
 from dispatch.persistence.repository import Principal
 from dispatch.rights import ConsentChange, DataRights
 from noriai.web.guard import error_responses
+from noriai.web.inputs import Day
 
 RiderId = Annotated[str, Path(min_length=1, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")]
 
@@ -22,7 +22,7 @@ class ConsentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     purpose: Literal["data_reuse"]
     granted: bool
-    given_on: date
+    given_on: Day
 
 
 def rights_router(rights: DataRights, operator: Callable[..., Principal]) -> APIRouter:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -15,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from bus_location import Departure, RealtimeWriter, next_departures, stop_timetable
 from bus_location.departures import route_timetable
 from gtfs.loader import Feed
+from noriai.web.inputs import Day, When
 
 JST = ZoneInfo("Asia/Tokyo")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
@@ -58,7 +59,7 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
     @r.get("/api/v1/stops/{stop_id}/departures", tags=["bus"])
     def departures(
         stop_id: str,
-        at: Annotated[datetime | None, Query(description="local time; default now")] = None,
+        at: Annotated[When | None, Query(description="local time; default now")] = None,
         limit: Annotated[int, Query(ge=1, le=50)] = 10,
     ) -> dict[str, Any]:
         scoped = stop_or_404(stop_id)
@@ -73,7 +74,7 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
         }
 
     @r.get("/api/v1/stops/{stop_id}/timetable", tags=["bus"])
-    def timetable(stop_id: str, day: Annotated[date | None, Query(alias="date")] = None) -> dict[str, Any]:
+    def timetable(stop_id: str, day: Annotated[Day | None, Query(alias="date")] = None) -> dict[str, Any]:
         scoped = stop_or_404(stop_id)
         d = day or datetime.now(JST).date()
         return {
@@ -83,7 +84,7 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
         }
 
     @r.get("/api/v1/routes/{route_id}/timetable", tags=["bus"])
-    def route_table(route_id: str, day: Annotated[date | None, Query(alias="date")] = None) -> dict[str, Any]:
+    def route_table(route_id: str, day: Annotated[Day | None, Query(alias="date")] = None) -> dict[str, Any]:
         scoped = route_id if route_id.startswith(f"{feed.feed_id}:") else feed.scoped(route_id)
         if scoped not in feed.routes:
             raise HTTPException(404, detail=f"unknown route {route_id!r} / 路線が見つかりません")
@@ -110,7 +111,7 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
 
     @r.get("/bus/stops/{stop_id}", response_class=HTMLResponse, include_in_schema=False)
     def bus_stop(
-        request: Request, stop_id: str, day: Annotated[date | None, Query(alias="date")] = None
+        request: Request, stop_id: str, day: Annotated[Day | None, Query(alias="date")] = None
     ) -> HTMLResponse:
         scoped = stop_or_404(stop_id)
         now = datetime.now(JST)

@@ -199,3 +199,19 @@ def test_rider_search_treats_percent_and_underscore_as_themselves(client: TestCl
     assert client.get("/api/v1/riders", params={"q": "%"}, headers=OP).json() == []
     assert client.get("/api/v1/riders", params={"q": "_"}, headers=OP).json() == []
     assert client.get("/api/v1/riders", params={"q": "やまもと"}, headers=OP).json()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/stops/S001/departures?at=0001-01-01T00:00",
+        "/api/v1/stops/S001/departures?at=9999-12-31T23:59",
+        "/api/v1/stops/S001/timetable?date=9999-12-31",
+        "/api/v1/runs?date=0001-01-01",
+        "/api/v1/runs?date=0",
+        "/api/v1/days/9999-12-31/check",
+        "/api/v1/plan?from=shin-yamaguchi-sta&to=yuda-onsen&date=9999-12-31",
+    ],
+)
+def test_years_1_and_9999_and_numbers_as_dates_get_422(client: TestClient, path: str) -> None:
+    assert client.get(path, headers=OP).status_code == 422
