@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -93,15 +94,18 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def serve_demo(folder: Path, clock: Callable[[], datetime]) -> Iterator[str]:
-    """The demo app on a fresh SQLite file in ``folder``, its clock set, on uvicorn in a thread."""
+def serve_demo(folder: Path, clock: Callable[[], datetime], **settings: Any) -> Iterator[str]:
+    """The demo app on a fresh SQLite file in ``folder``, its clock set, on uvicorn in a thread;
+    ``settings`` override the defaults (e.g. the rate limits)."""
     from noriai.demo import reference_data
     from noriai.settings import Settings
     from noriai.web import create_app
 
     db = folder / "n.db"
     app = create_app(
-        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0), reference_data(), clock=clock
+        Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0, **settings),
+        reference_data(),
+        clock=clock,
     )
     with serve_in_thread(app) as url:
         yield url

@@ -30,7 +30,9 @@ STATION = "34.0942,131.3962"
 
 @pytest.fixture(scope="module")
 def url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    with serve_demo(tmp_path_factory.mktemp("idem"), CLOCK) as u:
+    # retries and many guests from one address: the rate limits are tested in tests/noriai/test_guards.py
+    lifted = {"rate_guest_booking": "1000/minute", "rate_guest_phone": "1000/minute"}
+    with serve_demo(tmp_path_factory.mktemp("idem"), CLOCK, **lifted) as u:
         yield u
 
 
