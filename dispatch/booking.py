@@ -17,6 +17,7 @@ the booking back to ``confirmed`` (the promise stands; an operator must act).
 from __future__ import annotations
 
 import enum
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -170,6 +171,18 @@ class RecurrenceRule:
 def hhmm(seconds: int) -> str:
     """Service-day clock text, GTFS style: 25:10 is 1:10 the next morning."""
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
+
+
+_REASON_CODE = re.compile(r"[a-z][a-z_]*")
+
+
+def reason_code(text: str | None) -> str | None:
+    """The machine code a reason starts with (``needs_operator: ...`` -> ``needs_operator``), or None
+    for free text, which may name a rider or give a phone number and is never copied to the audit."""
+    if not text:
+        return None
+    head = text.split(":", 1)[0].strip()
+    return head if _REASON_CODE.fullmatch(head) else None
 
 
 def parse_hhmm(text: str) -> int:

@@ -16,10 +16,12 @@ from dispatch.booking import (
     TransitionError,
     VehiclePlan,
     next_status,
+    reason_code,
 )
 from dispatch.context import SYSTEM, DispatchContext
 from dispatch.day_model import build_day_model, ins_times, request_for, retime, route_distance, write_plan
-from dispatch.errors import Conflict, Invalid, NotFound
+from dispatch.domain import Vehicle
+from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
 from geo import cell_of
@@ -34,6 +36,8 @@ log = logging.getLogger("noriai.dispatch")
 
 
 def cancel(ctx: DispatchContext, principal: Principal, booking_id: str, reason: str = "") -> Booking:
+    """The reason's free text stays on the booking (where erasure and retention remove it); the audit
+    trail keeps only its leading code and whether one was given."""
     return transition(ctx, principal, booking_id, BookingEvent.CANCEL, detail={"reason": reason[:200]})
 
 
@@ -93,7 +97,11 @@ def transition(
             upd["reason"] = (detail or {}).get("reason") or None
         changed = replace(b, **upd)
         tx.save_booking(changed)
-        tx.audit(ctx.entry(b, principal, event, new, detail or {}))
+        audited = dict(detail or {})
+        if "reason" in audited:
+            text = audited.pop("reason")
+            audited.update(reason_code=reason_code(text), reason_given=bool(text))
+        tx.audit(ctx.entry(b, principal, event, new, audited))
         new_version = None
         if plan is not None:
             remove = {
@@ -189,9 +197,15 @@ def reoptimise_day(
 def vehicle_breakdown(ctx: DispatchContext, principal: Principal, vehicle_id: str, d: date) -> dict[str, Any]:
     """Take a vehicle out of service for the day and move its waiting riders to other vehicles,
     keeping their promised windows. Riders nobody can take go back to ``confirmed`` for an operator."""
-    veh = ctx.vehicles.get(vehicle_id)
-    if veh is None or (principal.role == "company" and veh.company_id != principal.company_id):
-        raise NotFound(f"no vehicle {vehicle_id}", f"車両 {vehicle_id} が見つかりません")
+    veh = _own_vehicle(ctx, principal, vehicle_id)
+    if principal.role == "company" and d != ctx.now().date():
+        # A company reports a breakdown on the day; a vehicle off on a later day is the operator's call
+        # (it leaves that day's riders waiting for an operator).
+        raise Forbidden(
+            "a company key can take a vehicle out of service on the service day only; ask the operator",
+            "事業者キーで運休にできるのは当日のみです。オペレーターにご連絡ください",
+            code="breakdown_not_today",
+        )
     ctx.repo.ensure_plans(sorted(ctx.vehicles), d)
     moved: dict[str, str] = {}
     stranded: list[str] = []
@@ -275,6 +289,36 @@ def vehicle_breakdown(ctx: DispatchContext, principal: Principal, vehicle_id: st
         len(stranded),
     )
     return {"vehicle_id": vehicle_id, "moved": moved, "needs_operator": stranded}
+
+
+def _own_vehicle(ctx: DispatchContext, principal: Principal, vehicle_id: str) -> Vehicle:
+    veh = ctx.vehicles.get(vehicle_id)
+    if veh is None or (principal.role == "company" and veh.company_id != principal.company_id):
+        raise NotFound(f"no vehicle {vehicle_id}", f"車両 {vehicle_id} が見つかりません")
+    return veh
+
+
+def restore_vehicle(ctx: DispatchContext, principal: Principal, vehicle_id: str, d: date) -> dict[str, Any]:
+    """Put a vehicle taken out of service back in service for day ``d`` (its company on the service day,
+    an operator on any day). Riders moved away stay where they are; riders left for an operator can be
+    placed again by a re-optimisation, which now sees this vehicle."""
+    veh = _own_vehicle(ctx, principal, vehicle_id)
+    if principal.role == "company" and d != ctx.now().date():
+        raise Forbidden(
+            "a company key can restore a vehicle on the service day only",
+            "事業者キーで運行再開できるのは当日のみです",
+            code="restore_not_today",
+        )
+    ctx.repo.ensure_plans([vehicle_id], d)
+    with ctx.repo.write() as tx:
+        plan = tx.plan(vehicle_id, d, lock=True)
+        if not plan.out_of_service:
+            return {"vehicle_id": vehicle_id, "service_date": d.isoformat(), "out_of_service": False}
+        version = plan.version + 1
+        tx.save_plan(replace(plan, out_of_service=False, version=version))
+    ctx.notify_run(veh.company_id, vehicle_id, d, version, "restored")
+    log.warning("vehicle %s back in service on %s (by %s)", vehicle_id, d, principal.role)
+    return {"vehicle_id": vehicle_id, "service_date": d.isoformat(), "out_of_service": False}
 
 
 def check_day(ctx: DispatchContext, d: date) -> list[str]:

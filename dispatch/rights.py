@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,9 +23,9 @@ from typing import Any
 
 import h3
 
-from dispatch.booking import BookingStatus
+from dispatch.booking import BookingStatus, reason_code
+from dispatch.errors import Conflict, Forbidden, NotFound
 from dispatch.persistence.repository import Anonymiser, Principal, Repository
-from dispatch.service import Conflict, Forbidden, NotFound
 
 log = logging.getLogger("noriai.dispatch.rights")
 
@@ -48,7 +47,6 @@ FINISHED_STATES = (
     BookingStatus.QUOTED,  # an old quote nobody confirmed
 )
 CONSENT_PURPOSES = ("data_reuse",)
-_CODE = re.compile(r"[a-z][a-z_]*")
 _FREE_TEXT_KEYS = ("reason", "note", "label", "name", "phone", "address")
 
 
@@ -59,14 +57,6 @@ def _snap(resolution: int) -> Callable[[float, float], tuple[float, float]]:
         return float(clat), float(clon)
 
     return snap
-
-
-def reason_code(text: str | None) -> str | None:
-    """The machine code a reason starts with, or None for free text."""
-    if not text:
-        return None
-    head = text.split(":", 1)[0].strip()
-    return head if _CODE.fullmatch(head) else None
 
 
 def _detail(text: str) -> str:

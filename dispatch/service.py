@@ -167,6 +167,10 @@ class DispatchService:
         """Take a vehicle out of service for the day and move its waiting riders to other vehicles."""
         return operations.vehicle_breakdown(self.ctx, principal, vehicle_id, d)
 
+    def restore_vehicle(self, principal: Principal, vehicle_id: str, d: date) -> dict[str, Any]:
+        """Put a vehicle taken out of service back in service for the day."""
+        return operations.restore_vehicle(self.ctx, principal, vehicle_id, d)
+
     def check_day(self, d: date) -> list[str]:
         """Independent audit of a day; an empty list means all good."""
         return operations.check_day(self.ctx, d)

@@ -199,7 +199,7 @@ def create_app(
         app.router.add_event_handler("startup", job.start)
         app.router.add_event_handler("shutdown", job.stop)
 
-    @app.get("/health", tags=["ops"])
+    @app.get("/health", tags=["ops"], responses={503: {"description": "the database does not answer"}})
     def health() -> JSONResponse:
         db_ok = True
         try:

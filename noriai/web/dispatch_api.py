@@ -32,7 +32,7 @@ from dispatch.service import (
 )
 from geo import LatLon
 from noriai.web.auth import Auth
-from noriai.web.inputs import Day
+from noriai.web.inputs import TIME_PATTERN, Day
 from noriai.web.metrics import Metrics
 
 
@@ -67,7 +67,9 @@ class QuoteIn(_Body):
     destination: EndpointIn
     service_date: Day
     mode: TimeMode
-    time: Annotated[str, Field(description="HH:MM, GTFS style (25:10 = 1:10 next morning)")]
+    time: Annotated[
+        str, Field(description="HH:MM, GTFS style (25:10 = 1:10 next morning)", pattern=TIME_PATTERN)
+    ]
     companions: int = Field(default=0, ge=0, le=8)
 
     _t = field_validator("time")(_hhmm)
@@ -92,7 +94,7 @@ class PositionIn(_Body):
 
 class ReturnIn(_Body):
     mode: Literal["at", "call"]
-    time: str | None = None
+    time: str | None = Field(default=None, pattern=TIME_PATTERN)
 
     @field_validator("time")
     @classmethod
@@ -105,14 +107,14 @@ class RuleIn(_Body):
     origin: EndpointIn = EndpointIn(kind="home")
     destination: EndpointIn
     mode: TimeMode
-    time: str
+    time: str = Field(pattern=TIME_PATTERN)
     weekdays: list[int] = Field(min_length=1, max_length=7, description="0 = Monday")
     start_date: Day
     end_date: Day | None = None
     skip_holidays: bool = True
     exceptions: list[Day] = Field(default_factory=list, max_length=366)
     return_mode: Literal["none", "at", "call"] = "none"
-    return_time: str | None = None
+    return_time: str | None = Field(default=None, pattern=TIME_PATTERN)
 
     _t = field_validator("time")(_hhmm)
 
@@ -374,6 +376,13 @@ def dispatch_router(
         p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]
     ) -> dict[str, Any]:
         return svc.vehicle_breakdown(p, vehicle_id, service_date)
+
+    @router.post("/vehicles/{vehicle_id}/restore")
+    def restore(
+        p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]
+    ) -> dict[str, Any]:
+        """Back in service after a breakdown (a company on the service day, an operator on any day)."""
+        return svc.restore_vehicle(p, vehicle_id, service_date)
 
     @router.get("/events")
     async def events(

@@ -18,12 +18,14 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse
 from limits import RateLimitItem, parse_many
 from limits.errors import StorageError
 from limits.storage import MemoryStorage, RedisStorage, Storage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import BaseModel
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bus_location.live_redis import fast_redis
@@ -38,7 +40,7 @@ class ErrorOut(BaseModel):
     error: str
     message: str
     message_ja: str
-    detail: list[dict[str, Any]] | None = None
+    detail: list[dict[str, Any]] | str | None = None
 
 
 ERROR_STATUSES = {
@@ -46,6 +48,7 @@ ERROR_STATUSES = {
     403: "the key's role may not do this",
     404: "no such resource (or not visible to this key)",
     409: "the request conflicts with the current state",
+    413: "request body too large",
     422: "invalid input (nothing was changed)",
     429: "too many requests: retry after the time in Retry-After",
 }
@@ -237,7 +240,71 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's own errors (unknown path, wrong method, a route's HTTPException) in the error schema;
+    ``detail`` keeps FastAPI's sentence for clients that read it."""
+    assert isinstance(exc, HTTPException)
+    text = _clean(str(exc.detail), 300)
+    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
+    return JSONResponse(
+        {
+            "error": code.get(exc.status_code, "error"),
+            "message": text,
+            "message_ja": text,
+            "detail": text,
+        },
+        status_code=exc.status_code,
+        headers=getattr(exc, "headers", None),
+    )
+
+
+def _document_errors(app: FastAPI) -> None:
+    """Every operation in the OpenAPI document lists the error statuses it can answer, with the error
+    schema: 422 always; 401 and 403 where a key is read; 404 with path parameters; 409 and 413 for
+    writes with a body. Routes add what else they answer (429) with ``responses=error_responses(...)``."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        schema = get_openapi(
+            title=app.title,
+            version=app.version,
+            summary=app.summary,
+            description=app.description,
+            routes=app.routes,
+        )
+        schemas = schema.setdefault("components", {}).setdefault("schemas", {})
+        schemas["ErrorOut"] = ErrorOut.model_json_schema(ref_template="#/components/schemas/{model}")
+        ref = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for ops in schema.get("paths", {}).values():
+            for method, op in ops.items():
+                params = op.get("parameters", [])
+                statuses = {422}
+                if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params):
+                    statuses |= {401, 403}
+                if any(p.get("in") == "path" for p in params):
+                    statuses.add(404)
+                if method in ("post", "put", "patch", "delete"):
+                    statuses.add(409)
+                if "requestBody" in op:
+                    statuses.add(413)
+                responses = op.setdefault("responses", {})
+                for code in sorted(statuses | {int(c) for c in responses if c.isdigit() and int(c) >= 400}):
+                    entry = responses.setdefault(
+                        str(code), {"description": ERROR_STATUSES.get(code, "error")}
+                    )
+                    entry["content"] = ref
+        schemas.pop("HTTPValidationError", None)
+        schemas.pop("ValidationError", None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_guards(app: FastAPI, *, max_body_bytes: int) -> None:
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.add_exception_handler(TooManyRequests, _too_many)
+    app.add_exception_handler(HTTPException, _http_error)
+    _document_errors(app)

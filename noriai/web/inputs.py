@@ -92,3 +92,11 @@ When = Annotated[
     AfterValidator(_when_in_range),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": WHEN_PATTERN}),
 ]
+
+# GTFS-style clock times: 0:00 .. 47:59 (25:10 is 1:10 the next morning).
+TIME_PATTERN = r"^([0-9]|[0-3][0-9]|4[0-7]):[0-5][0-9]$"
+
+# A point typed as "lat,lon" (finite decimals; NaN, Infinity and 1e309 do not match), or a place id.
+LATLON_PATTERN = r"-?[0-9]{1,2}(\.[0-9]{1,12})?,-?[0-9]{1,3}(\.[0-9]{1,12})?"
+POINT_PATTERN = f"^{LATLON_PATTERN}$"
+PLACE_OR_POINT_PATTERN = f"^([A-Za-z0-9][A-Za-z0-9_.:-]{{0,63}}|{LATLON_PATTERN})$"

@@ -26,7 +26,7 @@ from gtfs.loader import Feed
 from noriai.flex_export import shared_taxi_flex
 from noriai.web.guard import client_address, error_responses
 from noriai.web.guest_guard import GuestGuard
-from noriai.web.inputs import Day, Label
+from noriai.web.inputs import PLACE_OR_POINT_PATTERN, POINT_PATTERN, TIME_PATTERN, Day, Label
 from planner.realtime import delays_for, fresh_feeds
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
@@ -99,8 +99,8 @@ class GuestBookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Label = Field(min_length=1, max_length=60)
     phone: str = Field(min_length=10, max_length=20, pattern=PHONE_PATTERN)
-    from_: str = Field(alias="from", description="lat,lon of the pickup")
-    to: str = Field(description="lat,lon of the drop-off")
+    from_: str = Field(alias="from", description="lat,lon of the pickup", pattern=POINT_PATTERN)
+    to: str = Field(description="lat,lon of the drop-off", pattern=POINT_PATTERN)
     date: Day
     time_s: int = Field(ge=0, lt=2 * 86_400)
     arrive_by: bool = False
@@ -144,11 +144,14 @@ def plan_router(
     @r.get("/api/v1/plan", tags=["planner"], responses=error_responses(422, 429))
     def plan(
         request: Request,
-        from_: Annotated[str, Query(alias="from", description="place_id or lat,lon")],
-        to: Annotated[str, Query(description="place_id or lat,lon")],
+        from_: Annotated[
+            str, Query(alias="from", description="place_id or lat,lon", pattern=PLACE_OR_POINT_PATTERN)
+        ],
+        to: Annotated[str, Query(description="place_id or lat,lon", pattern=PLACE_OR_POINT_PATTERN)],
         date_: Annotated[Day | None, Query(alias="date", description="service day; default today")] = None,
         time_: Annotated[
-            str | None, Query(alias="time", description="HH:MM (GTFS style); default now")
+            str | None,
+            Query(alias="time", description="HH:MM (GTFS style); default now", pattern=TIME_PATTERN),
         ] = None,
         arrive_by: bool = False,
         welfare_pass: Annotated[bool, Query(description="the rider has the elderly ¥100 bus pass")] = False,

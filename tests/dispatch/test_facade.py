@@ -14,7 +14,7 @@ PUBLIC_METHODS = {
     "add_return", "add_rule", "audit_trail", "book_guest", "booking", "bookings", "call", "cancel",
     "check_day", "confirm", "materialise", "now", "preview", "quote", "read_back", "reoptimise_day",
     "report_position", "resolve", "reusable_trips", "rider", "rider_for", "runs", "search_riders",
-    "service_seconds", "stop_event", "vehicle", "vehicle_breakdown", "wall_clock",
+    "restore_vehicle", "service_seconds", "stop_event", "vehicle", "vehicle_breakdown", "wall_clock",
 }  # fmt: skip
 MAX_MODULE_LINES = 500
 

@@ -100,6 +100,9 @@ def test_erasure_leaves_no_trace_of_the_canary_and_keeps_the_statistics(db: tupl
     rights = DataRights(svc.repo, lambda: svc.clock())
     rid = _canary(svc)
     ids = _history(svc, rid)
+    cancel_audit = str(svc.audit_trail(ids[1]))
+    assert CANARY_NAME not in cancel_audit and CANARY_PHONE not in cancel_audit  # only a code is audited
+    assert '"reason_given": true' in cancel_audit
     with pytest.raises(Conflict):  # the 15:00 trip is still live
         rights.erase(OPERATOR, rid)
     svc.cancel(OPERATOR, ids[2], "")
@@ -158,3 +161,20 @@ def test_retention_anonymises_old_finished_trips_only(tmp_path: Path) -> None:
     assert kept[ids[0]].state is BookingStatus.DROPPED_OFF
     assert CANARY_NAME not in str(svc.audit_trail(ids[1]))
     assert svc.rider(rid).name == CANARY_NAME  # the rider is still registered
+
+
+def test_a_company_takes_a_vehicle_off_on_the_day_only_and_it_can_be_restored(tmp_path: Path) -> None:
+    svc, _ = make_service(f"sqlite:///{tmp_path / 'r.db'}")
+    vid = next(v for v in svc.vehicles.values() if v.company_id == "chuo-taxi").vehicle_id
+    with pytest.raises(Forbidden):
+        svc.vehicle_breakdown(CHUO, vid, DAY)  # tomorrow: the operator's call
+    svc.clock = Clock(datetime(DAY.year, DAY.month, DAY.day, 9, tzinfo=TOKYO))
+    svc.vehicle_breakdown(CHUO, vid, DAY)
+    assert svc.runs(CHUO, DAY, vid)[0]["out_of_service"] is True
+    with pytest.raises(Forbidden):
+        svc.restore_vehicle(CHUO, vid, DAY + timedelta(days=1))
+    svc.restore_vehicle(CHUO, vid, DAY)
+    assert svc.runs(CHUO, DAY, vid)[0]["out_of_service"] is False
+    svc.vehicle_breakdown(OPERATOR, vid, DAY + timedelta(days=3))  # an operator may plan ahead
+    svc.restore_vehicle(OPERATOR, vid, DAY + timedelta(days=3))
+    assert svc.runs(OPERATOR, DAY + timedelta(days=3), vid)[0]["out_of_service"] is False
