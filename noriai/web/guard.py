@@ -260,8 +260,8 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 
 def _document_errors(app: FastAPI) -> None:
     """Every operation in the OpenAPI document lists the error statuses it can answer, with the error
-    schema: 422 always; 401 and 403 where a key is read; 404 with path parameters; 409 and 413 for
-    writes with a body. Routes add what else they answer (429) with ``responses=error_responses(...)``."""
+    schema: 422 always; 401 and 403 where a key is read; 404 with path parameters or a body (ids);
+    409 for writes; 413 with a body. Routes add what else they answer (429) with ``responses=error_responses(...)``."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
@@ -282,8 +282,8 @@ def _document_errors(app: FastAPI) -> None:
                 statuses = {422}
                 if any(p.get("in") == "header" and p.get("name", "").lower() == "x-api-key" for p in params):
                     statuses |= {401, 403}
-                if any(p.get("in") == "path" for p in params):
-                    statuses.add(404)
+                if any(p.get("in") == "path" for p in params) or "requestBody" in op:
+                    statuses.add(404)  # a path id, or an id in the body (rider, place, vehicle)
                 if method in ("post", "put", "patch", "delete"):
                     statuses.add(409)
                 if "requestBody" in op:

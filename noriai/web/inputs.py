@@ -90,7 +90,8 @@ When = Annotated[
     datetime,
     BeforeValidator(_iso_when),
     AfterValidator(_when_in_range),
-    WithJsonSchema({"type": "string", "format": "date-time", "pattern": WHEN_PATTERN}),
+    # local ISO time; seconds and the offset are optional (so not RFC 3339's "date-time")
+    WithJsonSchema({"type": "string", "pattern": WHEN_PATTERN}),
 ]
 
 # GTFS-style clock times: 0:00 .. 47:59 (25:10 is 1:10 the next morning).
