@@ -261,7 +261,7 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
 def _document_errors(app: FastAPI) -> None:
     """Every operation in the OpenAPI document lists the error statuses it can answer, with the error
     schema: 422 always; 401 and 403 where a key is read; 404 with path parameters or a body (ids);
-    409 for writes; 413 with a body. Routes add what else they answer (429) with ``responses=error_responses(...)``."""
+    409 for writes; 413 with a body. Routes add what else they answer (429) with ``error_responses``."""
 
     def openapi() -> dict[str, Any]:
         if app.openapi_schema:
