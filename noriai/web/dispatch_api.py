@@ -32,7 +32,7 @@ from dispatch.service import (
 )
 from geo import LatLon
 from noriai.web.auth import Auth
-from noriai.web.inputs import TIME_PATTERN, Day
+from noriai.web.inputs import TIME_PATTERN, Day, Label, Text
 from noriai.web.metrics import Metrics
 
 
@@ -47,10 +47,10 @@ def _hhmm(v: str) -> str:
 
 class EndpointIn(_Body):
     kind: Literal["home", "place", "point"]
-    place_id: str | None = None
+    place_id: Label | None = Field(default=None, max_length=80)
     lat: float | None = Field(default=None, ge=-90, le=90)
     lon: float | None = Field(default=None, ge=-180, le=180)
-    label: str | None = Field(default=None, max_length=100)
+    label: Label | None = Field(default=None, max_length=100)
 
     def to_domain(self) -> Endpoint:
         point = LatLon(self.lat, self.lon) if self.lat is not None and self.lon is not None else None
@@ -62,7 +62,7 @@ class EndpointIn(_Body):
 
 
 class QuoteIn(_Body):
-    rider_id: str
+    rider_id: Label = Field(min_length=1, max_length=40)
     origin: EndpointIn = EndpointIn(kind="home")
     destination: EndpointIn
     service_date: Day
@@ -80,7 +80,7 @@ class ConfirmIn(_Body):
 
 
 class CancelIn(_Body):
-    reason: str = Field(default="", max_length=200)
+    reason: Text = Field(default="", max_length=200)
 
 
 class StopEventIn(_Body):
@@ -103,7 +103,7 @@ class ReturnIn(_Body):
 
 
 class RuleIn(_Body):
-    rider_id: str
+    rider_id: Label = Field(min_length=1, max_length=40)
     origin: EndpointIn = EndpointIn(kind="home")
     destination: EndpointIn
     mode: TimeMode

@@ -107,7 +107,7 @@ class GuestBookingIn(BaseModel):
     seats: int = Field(default=1, ge=1, le=8)
     wheelchair: bool = False
     consent_data_reuse: bool = False
-    vehicle_id: str | None = None
+    vehicle_id: Label | None = Field(default=None, max_length=40)
     from_label: Label = Field(default="", max_length=100)
     to_label: Label = Field(default="", max_length=100)
     code: str | None = Field(

@@ -215,3 +215,19 @@ def test_rider_search_treats_percent_and_underscore_as_themselves(client: TestCl
 )
 def test_years_1_and_9999_and_numbers_as_dates_get_422(client: TestClient, path: str) -> None:
     assert client.get(path, headers=OP).status_code == 422
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/api/v1/quotes", '{"rider_id": "R\\ud800", "destination": {"kind": "home"},'
+         ' "service_date": "2026-11-24", "mode": "arrive_by", "time": "10:00"}'),
+        ("/api/v1/bookings/B1/cancel", '{"reason": "\\udfff"}'),
+        ("/api/v1/bookings/B1/cancel", '{"reason": "\\u202e"}'),
+    ],
+)  # fmt: skip
+def test_surrogates_and_bidi_overrides_in_operator_bodies_get_422(
+    client: TestClient, path: str, body: str
+) -> None:
+    r = client.post(path, content=body, headers={**OP, "content-type": "application/json"})
+    assert r.status_code == 422, r.text
