@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from benchmarks.contract import run_contract
 
 # positive_data_acceptance counts a 422 for schema-valid input as a failure, but some refusals are
@@ -14,8 +16,9 @@ from benchmarks.contract import run_contract
 CI_EXCLUDED = ("positive_data_acceptance",)
 
 
+@pytest.mark.timeout(1800)  # ~2 min alone; several times that on a loaded 2-core machine
 def test_every_operation_keeps_the_contract_for_operator_company_and_no_key(tmp_path: Path) -> None:
-    results = run_contract(3, tmp_path, "examples,coverage,fuzzing", CI_EXCLUDED)
+    results = run_contract(2, tmp_path, "examples,coverage,fuzzing", CI_EXCLUDED)
     assert [r.caller for r in results] == ["operator", "company", "none"]
     for r in results:
         assert r.operations >= 35, r.tail
