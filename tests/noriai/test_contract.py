@@ -17,7 +17,7 @@ CI_EXCLUDED = ("positive_data_acceptance",)
 
 
 @pytest.mark.xfail(
-    reason="known contract gaps (#20): the FHIR routes (application/fhir+json answers, undocumented statuses), "
+    reason="known contract gaps (#20): the FHIR routes (application/fhir+json, undocumented statuses), "
     "Allow headers on 405, a malformed JSON body's status; the figures are in the report",
     strict=False,
 )
