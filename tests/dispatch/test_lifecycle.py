@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -26,7 +25,7 @@ from dispatch.booking import (
     next_status,
     parse_hhmm,
 )
-from dispatch.persistence import create_db_engine, migrate
+from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.db import alembic_config
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
@@ -115,6 +114,7 @@ def test_migrations_match_the_models_on_postgresql(postgres_server: PostgresServ
 
 def test_a_first_release_database_is_upgraded_in_place(tmp_path: Path) -> None:
     """A database made by the first release (create_all, no alembic) keeps its data."""
+    from alembic import command
 
     db = tmp_path / "old.db"
     engine = create_db_engine(f"sqlite:///{db}")
