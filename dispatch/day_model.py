@@ -114,6 +114,25 @@ def build_day_model(
             # the vehicle is out on its run: the rest of its day starts where it last reported
             start = index[point_key(anchored.anchor)]
             earliest = min(max(earliest, anchored.anchor_s), shift.end_s)
+        plan_stops = plans.get(v, VehiclePlan(v, d)).stops
+        first = bookings.get(plan_stops[0][0]) if plan_stops else None
+        at_door = (
+            first is not None
+            and plan_stops[0][1] == "pickup"
+            and anchored is not None
+            and first.arrived_at_s is not None
+            and first.arrived_at_s == anchored.anchor_s
+        )
+        if not plan_stops or at_door:
+            # standing where it last reported (idle, or at a door waiting for the rider): it has not
+            # left yet, so it cannot leave sooner than now (at the door: than the planned pickup,
+            # after which the rider is boarding) ...
+            now_s = ctx.service_seconds(d)
+            if at_door and first is not None:
+                starts = first.planned_pickup_s or first.promised_pickup_from_s
+                now_s = min(now_s, starts) if starts is not None else now_s
+            # ... but a plan that only drives home must still fit in the shift
+            earliest = max(earliest, min(now_s, shift.end_s - int(dur[start, depot])))
         vehicles.append(
             SolverVehicle(
                 v,

@@ -128,16 +128,24 @@ def transition(
 
 
 def reoptimise_day(
-    ctx: DispatchContext, d: date, *, time_limit_s: float = 5.0, seed: int = 0
+    ctx: DispatchContext,
+    d: date,
+    *,
+    time_limit_s: float = 5.0,
+    seed: int = 0,
+    iterations: int | None = None,
 ) -> dict[str, Any]:
     """Improve the whole day from its current plan. Solves outside any transaction; commits only if
-    no plan changed meanwhile (else reports ``stale`` and changes nothing)."""
+    no plan changed meanwhile (else reports ``stale`` and changes nothing). ``iterations``: a fixed
+    number of search steps instead of the time limit (reproducible; the simulator uses it)."""
     with ctx.repo.read() as tx:
         model = build_day_model(ctx, tx, d, include_unassigned=True)
     before = sum(route_distance(model.problem, v, s) for v, s in model.plan.items())
     if not model.problem.requests:
         return {"status": "empty", "moved": 0, "distance_before_m": 0, "distance_after_m": 0}
-    result = reoptimise(model.problem, model.plan, time_limit_s=time_limit_s, seed=seed)
+    result = reoptimise(
+        model.problem, model.plan, time_limit_s=time_limit_s, seed=seed, iterations=iterations
+    )
     after = result.distance_m
     changed_runs: list[tuple[str, str, int]] = []  # (company, vehicle, new plan version)
     moved = 0

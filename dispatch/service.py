@@ -159,9 +159,14 @@ class DispatchService:
     def stop_event(self, principal: Principal, booking_id: str, event: BookingEvent) -> Booking:
         return operations.stop_event(self.ctx, principal, booking_id, event)
 
-    def reoptimise_day(self, d: date, *, time_limit_s: float = 5.0, seed: int = 0) -> dict[str, Any]:
-        """Improve the whole day from its current plan; commits only if no plan changed meanwhile."""
-        return operations.reoptimise_day(self.ctx, d, time_limit_s=time_limit_s, seed=seed)
+    def reoptimise_day(
+        self, d: date, *, time_limit_s: float = 5.0, seed: int = 0, iterations: int | None = None
+    ) -> dict[str, Any]:
+        """Improve the whole day from its current plan; commits only if no plan changed meanwhile.
+        ``iterations``: a fixed number of search steps instead of the time limit (reproducible)."""
+        return operations.reoptimise_day(
+            self.ctx, d, time_limit_s=time_limit_s, seed=seed, iterations=iterations
+        )
 
     def vehicle_breakdown(self, principal: Principal, vehicle_id: str, d: date) -> dict[str, Any]:
         """Take a vehicle out of service for the day and move its waiting riders to other vehicles."""

@@ -145,14 +145,19 @@ def _search(
     time_limit_s: float,
     seed: int,
     mandatory: Collection[str],
+    iterations: int | None = None,
 ) -> dict[str, list[PlannedStop]] | None:
-    """One search from ``start``: the LNS then OR-Tools (``lns``), or OR-Tools alone."""
+    """One search from ``start``: the LNS then OR-Tools (``lns``), or OR-Tools alone. With
+    ``iterations`` the LNS runs exactly that many steps and OR-Tools is skipped: the same seed then
+    gives the same plan on any machine (the simulator relies on it)."""
     if method == "lns" and start is not None:
         started = time.monotonic()
         lns_s = time_limit_s * (1 - POLISH_SHARE)
-        found = lns.improve(problem, servable, start, time_limit_s=lns_s, seed=seed, mandatory=mandatory)
+        found = lns.improve(
+            problem, servable, start, time_limit_s=lns_s, seed=seed, mandatory=mandatory, iterations=iterations
+        )
         left = time_limit_s - (time.monotonic() - started)
-        if left <= 0.05:
+        if left <= 0.05 or iterations is not None:
             return found
         # OR-Tools' guided local search from the LNS's best: its node-exchange and chain operators
         # find moves that remove-and-reinsert cannot (measured in ARCHITECTURE.md); kept if better.
@@ -192,6 +197,7 @@ def solve(
     initial: Plan | None = None,
     method: Method = "lns",
     workers: int = 1,
+    iterations: int | None = None,
 ) -> Result:
     """Route every request it can within ``time_limit_s``; the rest come back with a reason.
 
@@ -205,7 +211,8 @@ def solve(
 
     With ``workers`` > 1 the same search runs on that many cores with different seeds (``fork``ed
     processes) and the best plan wins. The answer routes every request ``initial`` routes and never
-    costs more; every route is timed exactly by ``solver.schedule``.
+    costs more; every route is timed exactly by ``solver.schedule``. ``iterations`` (LNS only, one
+    worker) makes the search a fixed number of steps instead of a time budget: reproducible.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; one of {', '.join(METHODS)}")
@@ -238,7 +245,7 @@ def solve(
         lns.warm_up()  # compiled code loaded before the clock matters and before any fork
     remaining = max(0.05, time_limit_s - (time.monotonic() - started))
     candidates: list[dict[str, list[PlannedStop]]] = []
-    if workers > 1:
+    if workers > 1 and iterations is None:
         ids = [r.request_id for r in servable]
         init = _to_ids(start_plan) if start_plan is not None else None
         ctx = multiprocessing.get_context("fork")
@@ -261,6 +268,7 @@ def solve(
             time_limit_s=remaining,
             seed=seed,
             mandatory=mandatory,
+            iterations=iterations,
         )
         if found is not None:
             candidates.append(found)
@@ -283,11 +291,13 @@ def solve(
     return build_result(problem, best, unassigned, status="ok", started=started, stats=stats)
 
 
-def reoptimise(problem: Problem, current: Plan, *, time_limit_s: float, seed: int = 0) -> Result:
+def reoptimise(
+    problem: Problem, current: Plan, *, time_limit_s: float, seed: int = 0, iterations: int | None = None
+) -> Result:
     """Improve a day's plan warm-started from ``current``. Every promise is a hard constraint: the
     problem's windows must already encode them (dispatch builds them from what riders were told).
     The result never serves fewer requests and never costs more than ``current``."""
-    return solve(problem, time_limit_s=time_limit_s, seed=seed, initial=current)
+    return solve(problem, time_limit_s=time_limit_s, seed=seed, initial=current, iterations=iterations)
 
 
 def plan_of(result: Result, problem: Problem) -> dict[str, list[PlannedStop]]:
