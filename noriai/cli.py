@@ -47,10 +47,6 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def _not_yet(what: str) -> NoReturn:
-    fail(f"{what} is not built yet", code=3)
-
-
 @app.command(help="Serve the web app: operator console, company view, trip planner and API.")
 def serve(
     demo: Annotated[
@@ -449,9 +445,170 @@ def gtfs_validate(
     raise typer.Exit(1 if errors else 0)
 
 
-@sim_app.command("run", help="Run a simulation of a day of demand.")
-def sim_run() -> None:
-    _not_yet("noriai sim run")
+def _sim_progress(label: str) -> tuple[object, object]:
+    """A rich progress bar on stderr (stdout stays for the JSON)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(
+        TextColumn(f"[bold]{label}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    )
+    task = bar.add_task(label, total=None)
+    return bar, task
+
+
+@sim_app.command("run", help="Simulate one day of demand through the real dispatch code; print the KPIs.")
+def sim_run(
+    scenario: Annotated[str | None, typer.Option("--scenario", help="scenario TOML file")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="the built-in Yamaguchi weekday scenario")] = False,
+    seed: Annotated[int | None, typer.Option(help="random seed (default: the scenario's)")] = None,
+    requests: Annotated[int | None, typer.Option(help="requests in the day (synthetic demand)")] = None,
+    speed_noise: Annotated[
+        float | None,
+        typer.Option("--speed-noise", help="lognormal sigma of leg times; 0 = the road is the model"),
+    ] = None,
+    vehicles: Annotated[int | None, typer.Option(help="fleet size (sedans added or removed)")] = None,
+    window_s: Annotated[int | None, typer.Option("--window-s", help="pickup window length, seconds")] = None,
+    max_ride_factor: Annotated[
+        float | None, typer.Option(help="max ride time = factor x direct + extra")
+    ] = None,
+    shared: Annotated[bool | None, typer.Option("--shared/--no-shared", help="riders may be pooled")] = None,
+    out: Annotated[str | None, typer.Option(help="folder for kpis.json, kpis.csv, requests.csv")] = None,
+    report: Annotated[
+        bool, typer.Option("--report", help="also write report.html with plots (needs --out)")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the result JSON on stdout")] = False,
+) -> None:
+    import json
+    from pathlib import Path
+
+    from noriai.sim_cli import SimCliError, run_day, scenario_from
+
+    if report and out is None:
+        fail("--report needs --out FOLDER")
+    try:
+        sc = scenario_from(scenario, demo).with_overrides(
+            requests=requests,
+            speed_noise=speed_noise,
+            vehicles=vehicles,
+            pickup_window_s=window_s,
+            max_ride_factor=max_ride_factor,
+            shared=shared,
+        )
+    except SimCliError as exc:
+        fail(str(exc))
+    except ValueError as exc:  # pydantic: an override out of range
+        fail(f"invalid option: {str(exc).splitlines()[-1] if str(exc) else exc}")
+    bar, task = _sim_progress("simulating")
+
+    def progress(_what: str, done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)  # type: ignore[attr-defined]
+
+    try:
+        with bar:  # type: ignore[attr-defined]
+            result = run_day(sc, seed=seed, out=Path(out) if out else None, report=report, progress=progress)
+    except SimCliError as exc:
+        fail(str(exc))
+    k = result["kpis"]
+    if as_json:
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title=f"{result['scenario']} {result['service_date']} seed {result['seed']}")
+    table.add_column("KPI")
+    table.add_column("value", justify="right")
+    for key, value in k.items():
+        if not isinstance(value, dict):
+            table.add_row(key, str(value))
+    Console().print(table)
+    err.print(f"not served: {k['refused_by_reason']}; audit clean: {result['audit']['clean']}")
+    if out:
+        err.print(f"wrote {out}")
+
+
+@sim_app.command(
+    "sweep", help="Run a grid of scenarios as tasks on Dask distributed; one table and a Pareto plot."
+)
+def sim_sweep(
+    scenario: Annotated[str | None, typer.Option("--scenario", help="scenario TOML file")] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="the built-in Yamaguchi weekday scenario")] = False,
+    requests: Annotated[int | None, typer.Option(help="requests per simulated day")] = None,
+    vehicles: Annotated[str | None, typer.Option(help="fleet sizes, e.g. 6,8,10")] = None,
+    window_s: Annotated[
+        str | None, typer.Option("--window-s", help="pickup windows (s), e.g. 600,900")
+    ] = None,
+    max_ride_factor: Annotated[str | None, typer.Option(help="max ride factors, e.g. 1.3,1.5")] = None,
+    shared: Annotated[str | None, typer.Option(help="sharing on/off, e.g. true,false")] = None,
+    speed_noise: Annotated[
+        str | None, typer.Option("--speed-noise", help="noise sigmas, e.g. 0,0.15")
+    ] = None,
+    seeds: Annotated[str, typer.Option(help="seeds, e.g. 1,2,3")] = "1",
+    workers: Annotated[int, typer.Option(help="LocalCluster worker processes")] = 2,
+    address: Annotated[
+        str | None,
+        typer.Option(help="join a running Dask scheduler (tcp://host:8786) instead of a LocalCluster"),
+    ] = None,
+    out: Annotated[str | None, typer.Option(help="folder for sweep.csv, sweep.json, pareto.png")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the list of results on stdout")] = False,
+) -> None:
+    import json
+    from pathlib import Path
+
+    from noriai.sim_cli import SimCliError, parse_bool, parse_list, run_sweep, scenario_from
+
+    if workers < 1:
+        fail("--workers must be >= 1")
+    try:
+        sc = scenario_from(scenario, demo).with_overrides(requests=requests)
+        axes = {
+            "vehicles": parse_list(vehicles, int, "--vehicles"),
+            "pickup_window_s": parse_list(window_s, int, "--window-s"),
+            "max_ride_factor": parse_list(max_ride_factor, float, "--max-ride-factor"),
+            "shared": parse_list(shared, parse_bool, "--shared"),
+            "speed_noise": parse_list(speed_noise, float, "--speed-noise"),
+        }
+        seed_list = parse_list(seeds, int, "--seeds") or [sc.scenario.seed]
+    except SimCliError as exc:
+        fail(str(exc))
+    except ValueError as exc:
+        fail(f"invalid option: {exc}")
+    bar, task = _sim_progress("sweep")
+
+    def progress(done: int, total: int) -> None:
+        bar.update(task, completed=done, total=total)  # type: ignore[attr-defined]
+
+    try:
+        with bar:  # type: ignore[attr-defined]
+            results, facts = run_sweep(
+                sc,
+                {k: v for k, v in axes.items() if v},
+                seed_list,
+                address=address,
+                workers=workers,
+                out=Path(out) if out else None,
+                progress=progress,
+            )
+    except SimCliError as exc:
+        fail(str(exc))
+    except OSError as exc:
+        fail(f"cannot reach the Dask scheduler: {exc}")
+    err.print(
+        f"{facts['tasks']} days on {facts['workers']} worker(s) ({facts['scheduler']}) in {facts['wall_s']} s"
+    )
+    if as_json:
+        print(json.dumps(results, ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    from sim.sweep import table_rows
+
+    rows = table_rows(results)
+    table = Table(title="sweep")
+    for col in rows[0] if rows else []:
+        table.add_column(col, justify="right")
+    for r in rows:
+        table.add_row(*(str(v) for v in r.values()))
+    Console().print(table)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -94,7 +94,12 @@ def _pick(rng: np.random.Generator, weights: Sequence[float]) -> int:
 
 
 def _rider(
-    rng: np.random.Generator, rider_id: str, home: LatLon, district: str, demand: Demand, wheelchair: bool | None
+    rng: np.random.Generator,
+    rider_id: str,
+    home: LatLon,
+    district: str,
+    demand: Demand,
+    wheelchair: bool | None,
 ) -> tuple[Rider, int]:
     mix = demand.riders
     old = rng.random() < mix.aged_65_plus
@@ -122,9 +127,7 @@ def _rider(
     return rider, companions
 
 
-def _booking_time(
-    rng: np.random.Generator, lead: str, first_pickup_s: int
-) -> tuple[int, str]:
+def _booking_time(rng: np.random.Generator, lead: str, first_pickup_s: int) -> tuple[int, str]:
     """When the rider phones for a trip whose pickup is around ``first_pickup_s``."""
     if lead == "days_ahead":
         days = int(rng.integers(1, 8))
@@ -152,7 +155,9 @@ def synthetic_demand(
     by_zone = {z.zone.zone_id: z for z in zones}
     for d in demand.district:
         if d.zone_id not in by_zone:
-            raise ScenarioError(f"demand.district: no zone {d.zone_id!r} in the city ({', '.join(sorted(by_zone))})")
+            raise ScenarioError(
+                f"demand.district: no zone {d.zone_id!r} in the city ({', '.join(sorted(by_zone))})"
+            )
     cells = {d.zone_id: sorted(by_zone[d.zone_id].zone.cells) for d in demand.district}
     candidates: dict[str, list[Place]] = {}
     for p in demand.purpose:
@@ -208,7 +213,9 @@ def synthetic_demand(
             )
         )
         if len(out) < n and rng.random() < purpose.return_share:
-            back_s = min(LATEST_REQUEST_S, time_s + purpose.dwell_s + (0 if mode is TimeMode.ARRIVE_BY else 1800))
+            back_s = min(
+                LATEST_REQUEST_S, time_s + purpose.dwell_s + (0 if mode is TimeMode.ARRIVE_BY else 1800)
+            )
             if lead == "on_call":
                 back_booked, back_lead = _booking_time(rng, "on_call", back_s)
             else:

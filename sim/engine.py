@@ -9,8 +9,9 @@ sleeps: the service's injectable clock is set to each event's time.
 Vehicles follow their plan as drivers of a demand-responsive service do: after each stop the
 driver sets off at once for the next one and waits at the door until the pickup window opens (the
 plans' own assumption: ``solver.schedule`` times every stop as early as it can be), and turns
-towards a new first stop when the plan changes under way. Legs take the travel-time model's duration times the road's noise
-(``sim.road``); distances are the model's. Every driven leg is recorded, partial ones included.
+towards a new first stop when the plan changes under way. Legs take the travel-time model's
+duration times the road's noise (``sim.road``); distances are the model's. Every driven leg is
+recorded, partial ones included.
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time as dtime, timedelta
+from datetime import date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, TimeRequest
+from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, TimeMode, TimeRequest
 from dispatch.domain import Company, Place, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.repository import Principal, Repository
@@ -160,8 +162,10 @@ def build_fleet(scenario: Scenario, companies: tuple[Company, ...]) -> tuple[Com
     for fc in scenario.fleet.company:
         base = by_id.get(fc.company_id)
         if base is None:
-            raise ScenarioError(f"fleet.company {fc.company_id!r} is not a company of the city ({', '.join(by_id)})")
-        vehicles = []
+            raise ScenarioError(
+                f"fleet.company {fc.company_id!r} is not a company of the city ({', '.join(by_id)})"
+            )
+        vehicles: list[Vehicle] = []
         for g in fc.vehicles:
             for _ in range(g.count):
                 vehicles.append(
@@ -177,14 +181,24 @@ def build_fleet(scenario: Scenario, companies: tuple[Company, ...]) -> tuple[Com
                     )
                 )
         out.append(
-            Company(base.company_id, base.name, base.name_en, base.phone, base.depot_name, base.depot, tuple(vehicles))
+            Company(
+                base.company_id,
+                base.name,
+                base.name_en,
+                base.phone,
+                base.depot_name,
+                base.depot,
+                tuple(vehicles),
+            )
         )
     if not any(c.vehicles for c in out):
         raise ScenarioError("the fleet has no vehicles")
     return tuple(out)
 
 
-def make_demand(scenario: Scenario, zones: tuple[Zone, ...], places: tuple[Place, ...], seed: int) -> DayDemand:
+def make_demand(
+    scenario: Scenario, zones: tuple[Zone, ...], places: tuple[Place, ...], seed: int
+) -> DayDemand:
     if scenario.demand.kind == "replay":
         assert scenario.demand.export is not None
         return replayed_demand(load_export(scenario.demand.export), scenario.demand, zones, seed)
@@ -242,14 +256,21 @@ class DaySimulator:
         self._engines = (engine, create_db_engine(url, read_only=True))
         self.travel = travel or StraightLineModel()
         self.service = DispatchService(
-            Repository(*self._engines), self.reference, city.tariff, self.travel, policy=self.policy, clock=self.clock
+            Repository(*self._engines),
+            self.reference,
+            city.tariff,
+            self.travel,
+            policy=self.policy,
+            clock=self.clock,
         )
         self.vehicles: dict[str, _Vehicle] = {}
         for i, c in enumerate(self.companies):
             for k, v in enumerate(c.vehicles):
                 rng = np.random.default_rng([self.seed, i, k])
                 self.vehicles[v.vehicle_id] = _Vehicle(v, c.depot, rng, c.depot)
-        self.principals = {c.company_id: Principal("company", c.company_id, c.company_id) for c in self.companies}
+        self.principals = {
+            c.company_id: Principal("company", c.company_id, c.company_id) for c in self.companies
+        }
         self.no_show = {r.request_id for r in self.demand.requests if r.no_show}
         self.by_request = {r.request_id: r for r in self.demand.requests}
         self.booking_of: dict[str, str] = {}  # request id -> booking id
@@ -266,8 +287,10 @@ class DaySimulator:
         self._bookings_cache: dict[str, Booking] = {}
 
     # --- the event queue ----------------------------------------------------------------------------
-    _PRIORITY = {"alighted": 0, "boarded": 0, "no_show": 0, "arrive": 1, "service": 1, "depart": 2,
-                 "cancel": 3, "book": 4, "reoptimise": 5}  # fmt: skip
+    _PRIORITY: ClassVar[dict[str, int]] = {
+        "alighted": 0, "boarded": 0, "no_show": 0, "arrive": 1, "service": 1, "depart": 2,
+        "cancel": 3, "book": 4, "reoptimise": 5,
+    }  # fmt: skip
 
     def _push(self, t: int, kind: str, key: str, token: int = 0) -> None:
         self._seq += 1
@@ -369,7 +392,9 @@ class DaySimulator:
             pick = self._choose(options)
             if pick is None or outbound_refused:
                 # the rider says no: only shared rides were offered, or the trip there was refused
-                self.service.cancel(OPERATOR, b.booking_id, "no_unshared_option" if pick is None else "outbound_refused")
+                self.service.cancel(
+                    OPERATOR, b.booking_id, "no_unshared_option" if pick is None else "outbound_refused"
+                )
                 return
             t0 = time.perf_counter()
             try:
@@ -423,7 +448,9 @@ class DaySimulator:
         dt = time.perf_counter() - t0
         self.timings.reoptimise_s += dt
         self.timings.reoptimisations += 1
-        self.reopts.append({"at_s": t, "status": res["status"], "moved": res.get("moved", 0), "wall_s": round(dt, 3)})
+        self.reopts.append(
+            {"at_s": t, "status": res["status"], "moved": res.get("moved", 0), "wall_s": round(dt, 3)}
+        )
         self._after_change(t)
 
     # --- vehicles -----------------------------------------------------------------------------------
@@ -520,7 +547,11 @@ class DaySimulator:
             self._start_pickup(sv, t, self._booking(sv.stop[0]))
         elif kind in ("boarded", "alighted", "no_show"):
             assert sv.stop is not None
-            event = {"boarded": BookingEvent.PICK_UP, "alighted": BookingEvent.DROP_OFF, "no_show": BookingEvent.NO_SHOW}[kind]
+            event = {
+                "boarded": BookingEvent.PICK_UP,
+                "alighted": BookingEvent.DROP_OFF,
+                "no_show": BookingEvent.NO_SHOW,
+            }[kind]
             bid = sv.stop[0]
             rec = self.stop_open.pop((sv.v.vehicle_id, bid), None)
             if self._report(sv, bid, event, t):
@@ -559,7 +590,10 @@ class DaySimulator:
         assert sv.stop is not None
         bid, kind = sv.stop
         b = self._booking(bid)
-        if b.state not in (BookingStatus.SCHEDULED, BookingStatus.PICKED_UP) or b.vehicle_id != sv.v.vehicle_id:
+        if (
+            b.state not in (BookingStatus.SCHEDULED, BookingStatus.PICKED_UP)
+            or b.vehicle_id != sv.v.vehicle_id
+        ):
             sv.state, sv.stop = "idle", None
             sv.token += 1
             self._replan(sv, t, self._first_stop(sv))
@@ -584,9 +618,12 @@ class DaySimulator:
             with self.service.repo.read() as tx:
                 sv.version = tx.plan(vid, self.day).version
         else:
+            # dropped off on arrival: once aboard, arriving early breaks no promise (dispatch plans
+            # an appointment's earliest arrival only before the pickup)
+            start = t
             sv.state = "busy"
-            self.stop_open[(vid, bid)] = StopRecord(bid, vid, "dropoff", t, t, t)
-            self._push(t + self.policy.alighting_s, "alighted", vid, sv.token)
+            self.stop_open[(vid, bid)] = StopRecord(bid, vid, "dropoff", t, start, start)
+            self._push(start + self.policy.alighting_s, "alighted", vid, sv.token)
 
     def _start_pickup(self, sv: _Vehicle, t: int, b: Booking) -> None:
         sv.state = "busy"
@@ -603,7 +640,9 @@ class DaySimulator:
                 self._cut_leg(sv, sv.leg[3] if sv.leg else last_s)
             if not _same(sv.pos, sv.depot):
                 leg = self.travel.leg(sv.pos, sv.depot)
-                t0 = max(last_s, max((lg.end_s for lg in self.legs if lg.vehicle_id == sv.v.vehicle_id), default=0))
+                t0 = max(
+                    last_s, max((lg.end_s for lg in self.legs if lg.vehicle_id == sv.v.vehicle_id), default=0)
+                )
                 sv.leg = (sv.pos, sv.depot, t0, t0 + leg.duration_s, leg.distance_m)
                 self._record_leg(sv, t0 + leg.duration_s, sv.depot, leg.distance_m, partial=False)
 

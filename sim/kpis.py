@@ -94,7 +94,10 @@ def request_rows(run: DayRun) -> list[dict[str, Any]]:
     pick: dict[str, StopRecord] = {}
     drop: dict[str, StopRecord] = {}
     for s in run.stops:
-        (pick if s.kind == "pickup" else drop if s.kind == "dropoff" else {})[s.booking_id] = s
+        if s.kind == "pickup":
+            pick[s.booking_id] = s
+        elif s.kind == "dropoff":
+            drop[s.booking_id] = s
     intervals: dict[str, list[tuple[int, int, str]]] = defaultdict(list)
     for bid, p in pick.items():
         d = drop.get(bid)
@@ -136,9 +139,9 @@ def request_rows(run: DayRun) -> list[dict[str, Any]]:
                 arrive_by_s=b.promised_arrival_by_s,
             )
         if served and b is not None:
-            p, d = pick.get(b.booking_id), drop.get(b.booking_id)
-            if p is None or d is None:
+            if b.booking_id not in pick or b.booking_id not in drop:
                 raise AssertionError(f"{b.booking_id} was dropped off but the simulation saw no stop")
+            p, d = pick[b.booking_id], drop[b.booking_id]
             opens = b.promised_pickup_from_s or p.start_s
             closes = b.promised_pickup_to_s or p.start_s
             on_time = opens <= p.start_s <= closes and (
@@ -217,7 +220,9 @@ def fleet_kpis(run: DayRun, vehicle_ids: Iterable[str] | None = None) -> dict[st
         "vehicles": len(ids),
         "vehicle_km": round(metres / 1000.0, 3),
         "empty_km": round(sum(lg.distance_m for lg in legs if lg.seats_aboard == 0) / 1000.0, 3),
-        "mean_occupancy": round(sum(lg.distance_m * lg.seats_aboard for lg in legs) / metres, 3) if metres else 0.0,
+        "mean_occupancy": round(sum(lg.distance_m * lg.seats_aboard for lg in legs) / metres, 3)
+        if metres
+        else 0.0,
         "vehicle_hours": round(hours, 2),
         "driving_hours": round(sum(lg.end_s - lg.start_s for lg in legs) / 3600.0, 2),
         "co2_kg": round(sum(lg.distance_m * factors[kind[lg.vehicle_id]] for lg in legs) / 1e6, 3),
@@ -234,7 +239,9 @@ def day_kpis(run: DayRun, rows: Sequence[dict[str, Any]] | None = None) -> dict[
     co2_solo = out["solo_vehicle_km"] * solo_factor / 1000.0
     out["co2_solo_kg"] = round(co2_solo, 3)
     out["co2_saved_kg"] = round(co2_solo - out["co2_kg"], 3)
-    out["riders_per_vehicle_hour"] = round(out["served"] / out["vehicle_hours"], 3) if out["vehicle_hours"] else 0.0
+    out["riders_per_vehicle_hour"] = (
+        round(out["served"] / out["vehicle_hours"], 3) if out["vehicle_hours"] else 0.0
+    )
     out["subsidy_yen"] = out["cost_yen"] - out["revenue_yen"]
     out["cost_per_rider_yen"] = round(out["cost_yen"] / out["served"]) if out["served"] else None
     out["subsidy_per_rider_yen"] = round(out["subsidy_yen"] / out["served"]) if out["served"] else None
@@ -248,9 +255,7 @@ def breakdowns(run: DayRun, rows: Sequence[dict[str, Any]]) -> dict[str, dict[st
         groups: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in rows:
             groups[str(r[key])].append(r)
-        out[key] = {
-            k: rider_kpis(v) for k, v in sorted(groups.items(), key=lambda kv: (len(kv[0]), kv[0]))
-        }
+        out[key] = {k: rider_kpis(v) for k, v in sorted(groups.items(), key=lambda kv: (len(kv[0]), kv[0]))}
     companies: dict[str, dict[str, Any]] = {}
     for c in run.companies:
         served = [r for r in rows if r["company_id"] == c.company_id]

@@ -19,12 +19,13 @@ import h3
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.patches import Polygon  # noqa: E402
+import matplotlib.pyplot as plt
+from matplotlib.colors import Normalize
+from matplotlib.figure import Figure
+from matplotlib.patches import Polygon
 
-from geo import cell_of  # noqa: E402
-from sim.engine import DayRun  # noqa: E402
+from geo import cell_of
+from sim.engine import DayRun
 
 PLOTS = ("occupancy", "waits", "timelines", "demand_map")
 
@@ -84,8 +85,14 @@ def timeline_plot(run: DayRun) -> Figure:
     fig, ax = plt.subplots(figsize=(9, 0.35 * len(vids) + 1.2))
     lo, hi = 24 * 3600, 0
     for i, vid in enumerate(vids):
-        empty = [(lg.start_s, lg.end_s - lg.start_s) for lg in run.legs if lg.vehicle_id == vid and not lg.seats_aboard]
-        full = [(lg.start_s, lg.end_s - lg.start_s) for lg in run.legs if lg.vehicle_id == vid and lg.seats_aboard]
+        empty = [
+            (lg.start_s, lg.end_s - lg.start_s)
+            for lg in run.legs
+            if lg.vehicle_id == vid and not lg.seats_aboard
+        ]
+        full = [
+            (lg.start_s, lg.end_s - lg.start_s) for lg in run.legs if lg.vehicle_id == vid and lg.seats_aboard
+        ]
         stops = [(s.arrival_s, max(1, s.end_s - s.arrival_s)) for s in run.stops if s.vehicle_id == vid]
         for spans, colour in ((empty, "#b0b0b0"), (full, "#2e6da4"), (stops, "#e69f00")):
             if spans:
@@ -121,7 +128,7 @@ def demand_map(run: DayRun) -> Figure:
     ax.set_xlabel("longitude")
     ax.set_ylabel("latitude")
     ax.set_title(f"Demand by H3 cell (max {top} requests per cell)")
-    sm = plt.cm.ScalarMappable(cmap=cmap, norm=plt.Normalize(0, top))
+    sm = plt.cm.ScalarMappable(cmap=cmap, norm=Normalize(0, top))
     fig.colorbar(sm, ax=ax, shrink=0.7, label="requests starting in the cell")
     fig.tight_layout()
     return fig
@@ -146,7 +153,9 @@ def _png(fig: Figure) -> bytes:
 def _table(title: str, groups: dict[str, dict[str, Any]], keys: Sequence[str]) -> str:
     head = "".join(f"<th>{html.escape(k)}</th>" for k in keys)
     body = "".join(
-        f"<tr><th>{html.escape(g)}</th>" + "".join(f"<td>{html.escape(str(v.get(k, '')))}</td>" for k in keys) + "</tr>"
+        f"<tr><th>{html.escape(g)}</th>"
+        + "".join(f"<td>{html.escape(str(v.get(k, '')))}</td>" for k in keys)
+        + "</tr>"
         for g, v in groups.items()
     )
     return f"<h2>{html.escape(title)}</h2><table><tr><th></th>{head}</tr>{body}</table>"
@@ -166,10 +175,16 @@ def write_report(run: DayRun, result: dict[str, Any], rows: Sequence[dict[str, A
         for key, v in k.items()
         if not isinstance(v, dict)
     )
-    refused = "".join(
-        f"<li>{html.escape(reason)}: {n}</li>" for reason, n in k["refused_by_reason"].items()
+    refused = "".join(f"<li>{html.escape(reason)}: {n}</li>" for reason, n in k["refused_by_reason"].items())
+    rider_keys = (
+        "requests",
+        "served",
+        "served_pct",
+        "on_time_pct",
+        "mean_wait_s",
+        "mean_ride_s",
+        "pooled_pct",
     )
-    rider_keys = ("requests", "served", "served_pct", "on_time_pct", "mean_wait_s", "mean_ride_s", "pooled_pct")
     params = result["parameters"]
     audit = "clean / 異常なし" if result["audit"]["clean"] else "; ".join(result["audit"]["violations"])
     doc = f"""<!doctype html>
@@ -178,7 +193,8 @@ def write_report(run: DayRun, result: dict[str, Any], rows: Sequence[dict[str, A
 <title>Noriai simulation: {html.escape(result["scenario"])} {html.escape(result["service_date"])}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; margin: 1rem; max-width: 1000px; }}
-table {{ border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem; display: block; overflow-x: auto; }}
+table {{ border-collapse: collapse; font-size: 0.85rem; margin-bottom: 1rem;
+        display: block; overflow-x: auto; }}
 td, th {{ border: 1px solid #ccc; padding: 2px 6px; text-align: right; }}
 img {{ max-width: 100%; height: auto; display: block; margin: 0.5rem 0; }}
 </style></head><body>

@@ -208,7 +208,12 @@ class Scenario(_Model):
             pol["reoptimise_iterations"] = reoptimise_iterations
         fleet = self.fleet if vehicles is None else resize_fleet(self.fleet, vehicles)
         out = self.model_copy(
-            update={"demand": demand, "road": road, "policy": self.policy.model_copy(update=pol), "fleet": fleet}
+            update={
+                "demand": demand,
+                "road": road,
+                "policy": self.policy.model_copy(update=pol),
+                "fleet": fleet,
+            }
         )
         return Scenario.model_validate(out.model_dump())  # re-validate the changed values
 
@@ -231,7 +236,11 @@ def resize_fleet(fleet: Fleet, vehicles: int) -> Fleet:
         counts[sedans[i % len(sedans)]] += 1
     companies = tuple(
         c.model_copy(
-            update={"vehicles": tuple(g.model_copy(update={"count": counts[(ci, gi)]}) for gi, g in enumerate(c.vehicles))}
+            update={
+                "vehicles": tuple(
+                    g.model_copy(update={"count": counts[(ci, gi)]}) for gi, g in enumerate(c.vehicles)
+                )
+            }
         )
         for ci, c in enumerate(fleet.company)
     )

@@ -36,8 +36,8 @@ def grid(axes: dict[str, Sequence[Any]], seeds: Sequence[int]) -> list[GridPoint
     unknown = set(axes) - set(AXES)
     if unknown:
         raise ValueError(f"unknown sweep axes {sorted(unknown)}; use {', '.join(AXES)}")
-    names = [a for a in AXES if a in axes and axes[a]]
-    points = []
+    names = [a for a in AXES if axes.get(a)]
+    points: list[GridPoint] = []
     for combo in itertools.product(*(axes[a] for a in names)):
         for seed in seeds:
             points.append(GridPoint(len(points), dict(zip(names, combo, strict=True)), seed))
@@ -91,7 +91,9 @@ def sweep(
         city_f = client.scatter(city, broadcast=True)
         text = base.model_dump_json()
         futures = {
-            client.submit(run_point, text, city_f, p.params, p.seed, pure=False, key=f"sim-point-{p.index}"): p
+            client.submit(
+                run_point, text, city_f, p.params, p.seed, pure=False, key=f"sim-point-{p.index}"
+            ): p
             for p in points
         }
         results: dict[int, dict[str, Any]] = {}
