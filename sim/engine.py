@@ -29,7 +29,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, TimeMode, TimeRequest
+from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, TimeRequest
 from dispatch.domain import Company, Place, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.repository import Principal, Repository
@@ -634,15 +634,15 @@ class DaySimulator:
         self._push(t + boarding, "boarded", sv.v.vehicle_id, sv.token)
 
     def _end_of_day(self, last_s: int) -> None:
-        """Vehicles drive back to their depots (empty legs, counted in vehicle-km)."""
+        """Vehicles drive back to their depots after their last stop (empty legs, in vehicle-km)."""
         for sv in self.vehicles.values():
             if sv.state == "driving":
                 self._cut_leg(sv, sv.leg[3] if sv.leg else last_s)
             if not _same(sv.pos, sv.depot):
                 leg = self.travel.leg(sv.pos, sv.depot)
-                t0 = max(
-                    last_s, max((lg.end_s for lg in self.legs if lg.vehicle_id == sv.v.vehicle_id), default=0)
-                )
+                busy = [lg.end_s for lg in self.legs if lg.vehicle_id == sv.v.vehicle_id]
+                busy += [st.end_s for st in self.stops if st.vehicle_id == sv.v.vehicle_id]
+                t0 = max(busy, default=sv.v.shift.start_s)
                 sv.leg = (sv.pos, sv.depot, t0, t0 + leg.duration_s, leg.distance_m)
                 self._record_leg(sv, t0 + leg.duration_s, sv.depot, leg.distance_m, partial=False)
 

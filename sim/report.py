@@ -52,8 +52,8 @@ def occupancy_plot(run: DayRun) -> Figure:
             aboard[i] += lg.seats_aboard
             driving[i] += 1
     fig, ax = plt.subplots(figsize=(9, 3.2))
-    ax.fill_between(minutes, aboard, step="post", alpha=0.5, label="people aboard / 乗車中の人数")
-    ax.step(minutes, driving, where="post", color="black", lw=0.8, label="vehicles driving / 走行中の車両")
+    ax.fill_between(minutes, aboard, step="post", alpha=0.5, label="people aboard")
+    ax.step(minutes, driving, where="post", color="black", lw=0.8, label="vehicles driving")
     _hours(ax, lo, hi)
     ax.set_ylabel("count")
     ax.set_title("Occupancy over the day")
@@ -71,7 +71,7 @@ def wait_plot(rows: Sequence[dict[str, Any]]) -> Figure:
     ax.hist(waits, bins=bins, color="#4878a8", label=f"wait (n={len(waits)})")
     if late:
         ax.hist(late, bins=bins, color="#c0392b", alpha=0.7, label=f"late (n={len(late)})")
-    ax.set_xlabel("minutes after the window opens / 予約時間帯の開始からの分")
+    ax.set_xlabel("minutes after the window opens")
     ax.set_ylabel("riders")
     ax.set_title("Wait distribution")
     ax.legend(fontsize=7)
@@ -122,7 +122,7 @@ def demand_map(run: DayRun) -> Figure:
     dests = {(r.destination.lon, r.destination.lat) for r in run.demand.requests if r.destination_place_id}
     if dests:
         xs, ys = zip(*sorted(dests), strict=True)
-        ax.plot(xs, ys, "r^", ms=4, label="places / 目的地")
+        ax.plot(xs, ys, "r^", ms=4, label="places")
     ax.autoscale_view()
     ax.set_aspect(1.2)
     ax.set_xlabel("longitude")
