@@ -154,7 +154,13 @@ def _search(
         started = time.monotonic()
         lns_s = time_limit_s * (1 - POLISH_SHARE)
         found = lns.improve(
-            problem, servable, start, time_limit_s=lns_s, seed=seed, mandatory=mandatory, iterations=iterations
+            problem,
+            servable,
+            start,
+            time_limit_s=lns_s,
+            seed=seed,
+            mandatory=mandatory,
+            iterations=iterations,
         )
         left = time_limit_s - (time.monotonic() - started)
         if left <= 0.05 or iterations is not None:
