@@ -92,7 +92,7 @@ def run_sweep(
     out: Path | None,
     progress: Callable[[int, int], None] | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    from sim.sweep import grid, pareto_plot, sweep, table_rows
+    from sim.sweep import fleet_plot, grid, pareto_plot, sweep, table_rows
 
     try:
         points = grid(axes, seeds)
@@ -109,7 +109,10 @@ def run_sweep(
             w.writeheader()
             w.writerows(rows)
         (out / "sweep.json").write_text(json.dumps(results, ensure_ascii=False, indent=1), encoding="utf-8")
-        fig = pareto_plot(results)
-        fig.savefig(out / "pareto.png", dpi=110)
-        facts["outputs"] = [str(out / n) for n in ("sweep.csv", "sweep.json", "pareto.png")]
+        pareto_plot(results).savefig(out / "pareto.png", dpi=110)
+        names = ["sweep.csv", "sweep.json", "pareto.png"]
+        if len({r["parameters"]["vehicles"] for r in results}) > 1:
+            fleet_plot(results).savefig(out / "fleet.png", dpi=110)
+            names.append("fleet.png")
+        facts["outputs"] = [str(out / n) for n in names]
     return results, facts

@@ -11,6 +11,7 @@ in grid order whatever order the tasks finish in.
 from __future__ import annotations
 
 import itertools
+import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -190,5 +191,38 @@ def pareto_plot(results: Sequence[dict[str, Any]]) -> Any:
     ax.set_xlabel("cost per served rider (yen)")
     ax.set_ylabel("on time (%)")
     ax.set_title("Sweep: cost per rider vs on-time share vs CO2 saved")
+    fig.tight_layout()
+    return fig
+
+
+def fleet_plot(results: Sequence[dict[str, Any]]) -> Any:
+    """On-time share and CO2 saved against fleet size, one line per speed noise (mean over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups: dict[float, dict[int, list[dict[str, Any]]]] = {}
+    for r in results:
+        noise = float(r["parameters"]["speed_noise"])
+        groups.setdefault(noise, {}).setdefault(int(r["parameters"]["vehicles"]), []).append(r["kpis"])
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(10, 4))
+    for noise in sorted(groups):
+        fleet = sorted(groups[noise])
+        on_time = [statistics.fmean(k["on_time_pct"] for k in groups[noise][v]) for v in fleet]
+        served = [statistics.fmean(k["served_pct"] for k in groups[noise][v]) for v in fleet]
+        co2 = [statistics.fmean(k["co2_saved_kg"] for k in groups[noise][v]) for v in fleet]
+        a1.plot(fleet, on_time, "o-", label=f"on time, noise {noise:g}")
+        a1.plot(fleet, served, "s--", alpha=0.6, label=f"served, noise {noise:g}")
+        a2.plot(fleet, co2, "o-", label=f"noise {noise:g}")
+    a1.set_xlabel("vehicles")
+    a1.set_ylabel("%")
+    a1.set_title("On-time and served share")
+    a1.legend(fontsize=7)
+    a2.axhline(0, color="black", lw=0.6)
+    a2.set_xlabel("vehicles")
+    a2.set_ylabel("kg CO2 / day")
+    a2.set_title("CO2 saved vs every rider alone in a taxi")
+    a2.legend(fontsize=7)
     fig.tight_layout()
     return fig

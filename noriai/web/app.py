@@ -62,6 +62,7 @@ from noriai.web.metrics import install_metrics
 from noriai.web.pages import pages_router
 from noriai.web.phone_codes import PhoneCodes
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
+from noriai.web.planning import planning_router
 from noriai.web.rights_api import rights_router
 from noriai.web.webhooks_api import webhooks_router
 from planner.taxi import DispatchTaxiQuoter
@@ -194,6 +195,7 @@ def create_app(
         )
         app.state.airport = air
         app.include_router(airport_router(air, api_key_principal(service.repo)))
+    app.include_router(planning_router(service))  # /planning: the simulator for city officers (#15)
     if settings.reoptimise_interval_s > 0:
         job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
         app.router.add_event_handler("startup", job.start)

@@ -16,7 +16,7 @@ def test_help_lists_every_subcommand_with_a_line_each() -> None:
         assert f"│ {name} " in result.output
 
 
-def test_unbuilt_commands_say_so_and_exit_non_zero() -> None:
+def test_sim_run_without_a_scenario_says_what_to_give_and_exits_2() -> None:
     result = runner.invoke(app, ["sim", "run"])
-    assert result.exit_code == 3
-    assert "not built yet" in result.output
+    assert result.exit_code == 2
+    assert "--scenario" in result.output and "--demo" in result.output
