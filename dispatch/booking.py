@@ -136,6 +136,7 @@ class PromisePolicy:
     pickup_window_after_s: int = 10 * 60  # ... and closes this long after it: 15 min in all
     search_after_s: int = 60 * 60  # pickup-after: how late a pickup may be offered
     arrive_early_s: int = 30 * 60  # arrive-by: how early an arrival may be offered
+    arrive_margin_s: int = 10 * 60  # arrive-by: a lone rider is planned to arrive this long before
     ride_factor: float = 1.5  # max ride time = factor x direct + extra
     ride_extra_s: int = 10 * 60
     boarding_s: int = 60

@@ -15,13 +15,15 @@ from dispatch.context import DispatchContext
 from dispatch.matrix import PointMatrix, point_key
 from dispatch.persistence.repository import Tx
 from geo import LatLon
-from solver import OPEN, Problem, Request, StopKind, TimeWindow
+from solver import OPEN, Objective, Problem, Request, StopKind, TimeWindow
 from solver import Vehicle as SolverVehicle
-from solver.schedule import PlannedStop, earliest_schedule
+from solver.schedule import PlannedStop
+from solver.timing import rider_schedule
 
 __all__ = [
     "DayModel",
     "PointMatrix",
+    "asked_times",
     "build_day_model",
     "ins_times",
     "request_for",
@@ -62,7 +64,21 @@ def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, fl
         vehicle_id=b.vehicle_id if b.state is BookingStatus.PICKED_UP else None,
         picked_up_at=b.picked_up_at_s if b.state is BookingStatus.PICKED_UP else None,
         required_features=ctx.rules.required_features(b.origin, b.destination),
+        wanted_pickup_s=asked_times(b.time_mode, b.time_s)[0],
+        appointment_s=asked_times(b.time_mode, b.time_s)[1],
     )
+
+
+def asked_times(time_mode: str, time_s: int | None) -> tuple[int | None, int | None]:
+    """What the rider asked for, for the solver's timing: (pickup time, appointment)."""
+    if time_mode == TimeMode.ARRIVE_BY.value:
+        return None, time_s
+    return time_s, None
+
+
+def objective(ctx: DispatchContext) -> Objective:
+    """The solver's weights for this service (riders' time counts; see ``solver.Objective``)."""
+    return Objective(arrive_margin_s=ctx.policy.arrive_margin_s)
 
 
 def build_day_model(
@@ -145,7 +161,9 @@ def build_day_model(
             )
         )
     requests = {bid: request_for(ctx, b, index) for bid, b in bookings.items()}
-    problem = Problem(tuple(requests.values()), tuple(vehicles), dur, dist, name=f"day {d}")
+    problem = Problem(
+        tuple(requests.values()), tuple(vehicles), dur, dist, name=f"day {d}", objective=objective(ctx)
+    )
     plan: dict[str, list[PlannedStop]] = {}
     for v in vids:
         stops = []
@@ -185,7 +203,7 @@ def retime(ctx: DispatchContext, tx: Tx, plan: VehiclePlan, changed: Mapping[str
     by_id = {r.request_id: r for r in model.problem.requests}
     stops = [(by_id[bid], StopKind(k)) for bid, k in plan.stops if bid in by_id]
     veh = model.problem.vehicles[0] if model.problem.vehicles else None
-    sched = earliest_schedule(model.problem, veh, stops) if veh is not None else None
+    sched = rider_schedule(model.problem, veh, stops) if veh is not None else None
     times = dict(ins_times(stops, sched)) if sched is not None else {}
     write_plan(tx, plan, times, bookings)
 

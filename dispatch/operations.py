@@ -15,6 +15,7 @@ from dispatch.booking import (
     BookingStatus,
     TransitionError,
     VehiclePlan,
+    hhmm,
     next_status,
     reason_code,
 )
@@ -30,7 +31,7 @@ from solver import (
     insertion_options,
     reoptimise,
 )
-from solver.api import build_result
+from solver.api import build_result, plan_objective
 
 log = logging.getLogger("noriai.dispatch")
 
@@ -80,6 +81,18 @@ def transition(
                 str(exc), f"「{b.state.label_ja}」の予約にこの操作はできません", code="bad_state"
             ) from None
         t = ctx.service_seconds(b.service_date)
+        if (
+            event is BookingEvent.NO_SHOW
+            and b.promised_pickup_from_s is not None
+            and t < b.promised_pickup_from_s
+        ):
+            raise Conflict(
+                f"the pickup window opens at {hhmm(b.promised_pickup_from_s)}; a no-show can only be "
+                "reported once it has started",
+                f"お迎え時間帯は{hhmm(b.promised_pickup_from_s)}からです。不在（ノーショー）は"
+                "お迎え時間帯が始まってから報告してください",
+                code="no_show_too_early",
+            )
         if event is not BookingEvent.CANCEL and not 0 <= t < 2 * 86_400:
             raise Conflict(
                 f"booking {booking_id} is for {b.service_date}; drivers report on the service day",
@@ -143,6 +156,9 @@ def reoptimise_day(
     before = sum(route_distance(model.problem, v, s) for v, s in model.plan.items())
     if not model.problem.requests:
         return {"status": "empty", "moved": 0, "distance_before_m": 0, "distance_after_m": 0}
+    # the solver weighs riders' excess ride with the distance (``solver.Objective``): the weighted
+    # cost never rises, the distance alone may
+    cost_before = plan_objective(model.problem, model.plan)
     result = reoptimise(
         model.problem, model.plan, time_limit_s=time_limit_s, seed=seed, iterations=iterations
     )
@@ -197,6 +213,9 @@ def reoptimise_day(
         "moved": moved,
         "distance_before_m": before,
         "distance_after_m": after,
+        "cost_before": cost_before,
+        "cost_after": result.cost["objective"],
+        "excess_ride_s": result.cost["excess_ride_s"],
         "unassigned": sorted(result.unassigned),
         "runtime_s": round(result.runtime_s, 3),
     }

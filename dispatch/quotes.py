@@ -19,8 +19,9 @@ from dispatch.booking import (
     TimeRequest,
 )
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id
-from dispatch.day_model import build_day_model, ins_times, request_for, write_plan
+from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
 from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
+from dispatch.duplicates import refuse_duplicate
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
@@ -267,6 +268,8 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         alighting_s=p.alighting_s,
         max_ride_time_s=max_ride,
         required_features=ctx.rules.required_features(b.origin, b.destination),
+        wanted_pickup_s=asked_times(b.time_mode, t)[0],
+        appointment_s=asked_times(b.time_mode, t)[1],
     )
     opts = insertion_options(model.problem, model.plan, req, max_options=3)
     if not opts:
@@ -352,25 +355,35 @@ def confirm(
     booking_id: str,
     option: int,
     idempotency_key: str | None = None,
+    *,
+    intended: bool = False,
 ) -> Booking:
     """Book one of the quoted options. Retries with the same idempotency key (or a second click on
     the same option) return the same booking. The key belongs to the caller and to this request:
     another caller's key is a different key, and the same key with another booking or option is
-    refused (``idempotency_key_mismatch``)."""
+    refused (``idempotency_key_mismatch``). A second live booking of the rider for the same trip at
+    an overlapping time is refused (``duplicate_booking``) unless the operator says it is
+    ``intended``."""
     if not idempotency_key:
-        return _confirm(ctx, principal, booking_id, option, None)
-    request = {"op": "confirm", "booking_id": booking_id, "option": option}
+        return _confirm(ctx, principal, booking_id, option, None, intended=intended)
+    request = {"op": "confirm", "booking_id": booking_id, "option": option, "intended": intended}
     return run_once(
         ctx,
         principal,
         idempotency_key,
         request,
-        lambda scope: _confirm(ctx, principal, booking_id, option, scope),
+        lambda scope: _confirm(ctx, principal, booking_id, option, scope, intended=intended),
     )
 
 
 def _confirm(
-    ctx: DispatchContext, principal: Principal, booking_id: str, option: int, scope: str | None
+    ctx: DispatchContext,
+    principal: Principal,
+    booking_id: str,
+    option: int,
+    scope: str | None,
+    *,
+    intended: bool = False,
 ) -> Booking:
     """Confirm without key handling; ``scope`` (a claimed idempotency key) is finished in the
     booking's own transaction, so the key points at the booking exactly when the booking exists."""
@@ -418,6 +431,12 @@ def _confirm(
             promised_arrival_by_s=opt["arrive_by_s"],
             max_ride_time_s=opt["max_ride_time_s"],
         )
+        riders = [b.rider_id]
+        if principal == GUEST:  # the same phone twice for the same trip, whatever name was typed
+            me = tx.rider(b.rider_id)
+            riders = [r.rider_id for r in tx.riders_by_phone(me.phone)] if me is not None else riders
+        span = (opt["pickup_from_s"], opt["arrive_by_s"] or opt["dropoff_s"])
+        refuse_duplicate(tx, b, span, riders, intended=intended and principal != GUEST)
         model = build_day_model(
             ctx, tx, b.service_date, vehicle_ids=[vid], extra_points={"o": b.origin, "d": b.destination}
         )

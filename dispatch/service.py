@@ -143,10 +143,17 @@ class DispatchService:
         return quotes.preview(self.ctx, origin, destination, d, time, seats=seats)
 
     def confirm(
-        self, principal: Principal, booking_id: str, option: int, idempotency_key: str | None = None
+        self,
+        principal: Principal,
+        booking_id: str,
+        option: int,
+        idempotency_key: str | None = None,
+        *,
+        intended: bool = False,
     ) -> Booking:
-        """Book one of the quoted options (idempotent per key and per option)."""
-        return quotes.confirm(self.ctx, principal, booking_id, option, idempotency_key)
+        """Book one of the quoted options (idempotent per key and per option); a duplicate of a live
+        booking is refused unless ``intended``."""
+        return quotes.confirm(self.ctx, principal, booking_id, option, idempotency_key, intended=intended)
 
     def book_guest(self, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
         """A booking made by the rider themself from the trip planner: find or register, quote, confirm."""

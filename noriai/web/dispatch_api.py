@@ -77,6 +77,9 @@ class QuoteIn(_Body):
 
 class ConfirmIn(_Body):
     option: int = Field(ge=0, le=9)
+    intended: bool = Field(
+        default=False, description="the operator confirms a second booking for the same trip on purpose"
+    )
 
 
 class CancelIn(_Body):
@@ -244,7 +247,7 @@ def dispatch_router(
         body: ConfirmIn,
         idempotency_key: Annotated[str | None, Header(max_length=100)] = None,
     ) -> dict[str, Any]:
-        b = svc.confirm(p, booking_id, body.option, idempotency_key)
+        b = svc.confirm(p, booking_id, body.option, idempotency_key, intended=body.intended)
         metrics.bookings.labels(b.status).inc()
         return booking_view(svc, b)
 

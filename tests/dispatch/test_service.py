@@ -171,7 +171,7 @@ def test_reoptimise_and_breakdown_keep_every_promise(
         for b in booked
     }
     out = svc.reoptimise_day(DAY, time_limit_s=1.0)
-    assert out["status"] == "ok" and out["distance_after_m"] <= out["distance_before_m"]
+    assert out["status"] == "ok" and out["cost_after"] <= out["cost_before"]
     assert svc.check_day(DAY) == []
     busiest = max({b.vehicle_id for b in booked}, key=lambda v: sum(1 for b in booked if b.vehicle_id == v))
     assert busiest is not None

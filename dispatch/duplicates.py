@@ -1,0 +1,62 @@
+"""No double bookings (issue #14): a rider's second live booking for the same trip at an overlapping
+time is refused with ``duplicate_booking`` and the existing booking's number, unless the operator says
+it is intended; the guest booking refuses the same phone twice for the same trip."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from dispatch.booking import Booking, BookingStatus
+from dispatch.errors import Conflict
+from dispatch.persistence.repository import Tx
+from geo import haversine_m
+
+LIVE = (BookingStatus.CONFIRMED.value, BookingStatus.SCHEDULED.value, BookingStatus.PICKED_UP.value)
+SAME_PLACE_M = 300  # pickups (and drop-offs) this close count as the same trip
+
+
+def _span(b: Booking, pickup_from_s: int | None, arrive_s: int | None) -> tuple[int, int] | None:
+    start = pickup_from_s if pickup_from_s is not None else b.time_s
+    end = arrive_s if arrive_s is not None else start
+    return (start, max(start, end)) if start is not None and end is not None else None
+
+
+def live_span(b: Booking) -> tuple[int, int] | None:
+    """From the promised pickup window's start to the promised (or planned) arrival."""
+    arrive = b.promised_arrival_by_s or b.planned_dropoff_s or b.promised_pickup_to_s
+    return _span(b, b.promised_pickup_from_s, arrive)
+
+
+def find_duplicate(tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequence[str]) -> Booking | None:
+    """A live booking of one of ``rider_ids`` on the same day, from about the same place to about the
+    same place (same direction), whose time overlaps ``span``; None if there is none."""
+    for rid in rider_ids:
+        for other in tx.bookings(service_date=b.service_date, rider_id=rid, statuses=LIVE):
+            if other.booking_id == b.booking_id:
+                continue
+            if haversine_m(other.origin, b.origin) > SAME_PLACE_M:
+                continue
+            if haversine_m(other.destination, b.destination) > SAME_PLACE_M:
+                continue
+            o = live_span(other)
+            if o is not None and o[0] <= span[1] and span[0] <= o[1]:
+                return other
+    return None
+
+
+def refuse_duplicate(
+    tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequence[str], *, intended: bool
+) -> None:
+    """Raise ``duplicate_booking`` (409) naming the existing booking, unless ``intended``."""
+    if intended:
+        return
+    other = find_duplicate(tx, b, span, rider_ids)
+    if other is None:
+        return
+    raise Conflict(
+        f"this rider already has booking {other.booking_id} for the same trip at an overlapping time; "
+        "confirm again with intended=true if a second booking is really wanted",
+        f"この利用者には同じ区間・重なる時間の予約 {other.booking_id} がすでにあります。"
+        "二重予約でよろしければ「意図した予約」として確定してください",
+        code="duplicate_booking",
+    )
