@@ -134,3 +134,18 @@ def test_duplicates_and_early_no_shows_are_refused_over_http(client: TestClient)
         f"/api/v1/bookings/{ids[0]}/events", json={"event": "no_show"}, headers={"X-API-Key": keys[company]}
     )
     assert early.status_code == 409 and early.json()["error"] == "no_show_too_early"
+
+
+def test_no_confirmed_fare_changes_when_others_join_or_the_day_is_reoptimised(
+    service: DispatchService,
+) -> None:
+    svc = service
+    riders = [r.rider_id for r in reference_data().riders if r.district == "湯田" and not r.needs.wheelchair]
+    first = svc.confirm(OPERATOR, svc.quote(OPERATOR, trip(riders[0], "red-cross-hospital")).booking_id, 0)
+    assert first.fare_yen is not None and first.fare_json is not None
+    for rid in riders[1:4]:  # neighbours to the same hospital join the same taxi
+        svc.confirm(OPERATOR, svc.quote(OPERATOR, trip(rid, "red-cross-hospital")).booking_id, 0)
+    svc.reoptimise_day(DAY, time_limit_s=0.5)
+    after = svc.booking(OPERATOR, first.booking_id)
+    assert (after.fare_yen, after.fare_json) == (first.fare_yen, first.fare_json)
+    assert svc.check_day(DAY) == []
