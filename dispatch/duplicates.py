@@ -44,13 +44,16 @@ def find_duplicate(tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequenc
     return None
 
 
-def refuse_duplicate(
-    tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequence[str], *, intended: bool
-) -> None:
-    """Raise ``duplicate_booking`` (409) naming the existing booking, unless ``intended``."""
-    if intended:
+def refuse_duplicate(tx: Tx, b: Booking, span: tuple[int, int], *, guest: bool, intended: bool) -> None:
+    """Raise ``duplicate_booking`` (409) naming the existing booking, unless the operator says it is
+    ``intended``. A guest is checked against every rider with the same phone and cannot override."""
+    riders = [b.rider_id]
+    if guest:
+        me = tx.rider(b.rider_id)
+        riders = [r.rider_id for r in tx.riders_by_phone(me.phone)] if me is not None else riders
+    elif intended:
         return
-    other = find_duplicate(tx, b, span, rider_ids)
+    other = find_duplicate(tx, b, span, riders)
     if other is None:
         return
     raise Conflict(

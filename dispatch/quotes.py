@@ -230,7 +230,7 @@ def _book_guest(
     pick = 0
     if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
         pick = next((i for i, o in enumerate(options) if o["vehicle_id"] == g.vehicle_id), 0)
-    return _confirm(ctx, GUEST, b.booking_id, pick, scope)
+    return _confirm(ctx, GUEST, b.booking_id, pick, scope, False)
 
 
 def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booking:
@@ -361,18 +361,16 @@ def confirm(
     """Book one of the quoted options. Retries with the same idempotency key (or a second click on
     the same option) return the same booking. The key belongs to the caller and to this request:
     another caller's key is a different key, and the same key with another booking or option is
-    refused (``idempotency_key_mismatch``). A second live booking of the rider for the same trip at
-    an overlapping time is refused (``duplicate_booking``) unless the operator says it is
-    ``intended``."""
+    refused (``idempotency_key_mismatch``). A duplicate trip is refused unless ``intended``."""
     if not idempotency_key:
-        return _confirm(ctx, principal, booking_id, option, None, intended=intended)
+        return _confirm(ctx, principal, booking_id, option, None, intended)
     request = {"op": "confirm", "booking_id": booking_id, "option": option, "intended": intended}
     return run_once(
         ctx,
         principal,
         idempotency_key,
         request,
-        lambda scope: _confirm(ctx, principal, booking_id, option, scope, intended=intended),
+        lambda scope: _confirm(ctx, principal, booking_id, option, scope, intended),
     )
 
 
@@ -382,8 +380,7 @@ def _confirm(
     booking_id: str,
     option: int,
     scope: str | None,
-    *,
-    intended: bool = False,
+    intended: bool,
 ) -> Booking:
     """Confirm without key handling; ``scope`` (a claimed idempotency key) is finished in the
     booking's own transaction, so the key points at the booking exactly when the booking exists."""
@@ -431,12 +428,8 @@ def _confirm(
             promised_arrival_by_s=opt["arrive_by_s"],
             max_ride_time_s=opt["max_ride_time_s"],
         )
-        riders = [b.rider_id]
-        if principal == GUEST:  # the same phone twice for the same trip, whatever name was typed
-            me = tx.rider(b.rider_id)
-            riders = [r.rider_id for r in tx.riders_by_phone(me.phone)] if me is not None else riders
         span = (opt["pickup_from_s"], opt["arrive_by_s"] or opt["dropoff_s"])
-        refuse_duplicate(tx, b, span, riders, intended=intended and principal != GUEST)
+        refuse_duplicate(tx, b, span, guest=principal == GUEST, intended=intended)
         model = build_day_model(
             ctx, tx, b.service_date, vehicle_ids=[vid], extra_points={"o": b.origin, "d": b.destination}
         )
