@@ -56,6 +56,12 @@ def refuse_duplicate(tx: Tx, b: Booking, span: tuple[int, int], *, guest: bool, 
     other = find_duplicate(tx, b, span, riders)
     if other is None:
         return
+    if guest:  # never tell an anonymous caller another rider's booking number
+        raise Conflict(
+            "a booking for the same trip at an overlapping time already exists for this phone number",
+            "この電話番号で同じ区間・重なる時間の予約がすでにあります",
+            code="duplicate_booking",
+        )
     raise Conflict(
         f"this rider already has booking {other.booking_id} for the same trip at an overlapping time; "
         "confirm again with intended=true if a second booking is really wanted",

@@ -143,7 +143,8 @@ def test_cancel_frees_the_seat_and_no_show_ends_the_trip(
     svc.cancel(OPERATOR, ba.booking_id, "体調不良")
     assert svc.booking(OPERATOR, ba.booking_id).reason == "体調不良"
     owner = CHUO.__class__("company", bb.company_id or "", bb.company_id)
-    svc.clock = Clock(svc.wall_clock(DAY, 9 * 3600))
+    assert bb.promised_pickup_from_s is not None  # a no-show only once the pickup window has started
+    svc.clock = Clock(svc.wall_clock(DAY, bb.promised_pickup_from_s))
     assert svc.stop_event(owner, bb.booking_id, BookingEvent.NO_SHOW).state is BookingStatus.NO_SHOW
     assert all(
         not r["stops"] or all(s["state"] != "planned" for s in r["stops"]) for r in svc.runs(OPERATOR, DAY)
