@@ -88,14 +88,15 @@ class AirportBookings:
         )
         return b
 
-    def _book(self, p: Principal, req: QuoteRequest, key: str | None) -> Booking:
+    def _book(self, p: Principal, req: QuoteRequest, key: str | None, *, replaces: bool = False) -> Booking:
         q = self.dispatch.quote(p, req)
         if q.state is not BookingStatus.QUOTED:
             raise Conflict(
                 f"no vehicle can make it: {q.reason}", f"配車できません: {q.reason}", code="no_vehicle"
             )
         self._flat_fare(q)
-        return self.dispatch.confirm(p, q.booking_id, 0, key)
+        # a re-booking overlaps the booking it replaces until that one is cancelled: intended (#14)
+        return self.dispatch.confirm(p, q.booking_id, 0, key, intended=replaces)
 
     def _flat_fare(self, q: Booking) -> None:
         """Replace the metered fare of every option by the tariff's fixed fare per person."""
@@ -154,7 +155,7 @@ class AirportBookings:
             req = self._request(old.rider_id, f, d, other, ab.companions)
             if old.time_s == req.time.time_s:
                 continue  # already timed for this delay
-            new = self._book(p, req, None)
+            new = self._book(p, req, None, replaces=True)
             self.dispatch.cancel(
                 p,
                 old.booking_id,
