@@ -8,7 +8,7 @@ import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from dispatch.booking import Booking, BookingStatus, TimeMode, VehiclePlan
 from dispatch.context import DispatchContext
@@ -64,16 +64,20 @@ def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, fl
         vehicle_id=b.vehicle_id if b.state is BookingStatus.PICKED_UP else None,
         picked_up_at=b.picked_up_at_s if b.state is BookingStatus.PICKED_UP else None,
         required_features=ctx.rules.required_features(b.origin, b.destination),
-        wanted_pickup_s=asked_times(b.time_mode, b.time_s)[0],
-        appointment_s=asked_times(b.time_mode, b.time_s)[1],
+        **asked_times(b.time_mode, b.time_s),
     )
 
 
-def asked_times(time_mode: str, time_s: int | None) -> tuple[int | None, int | None]:
-    """What the rider asked for, for the solver's timing: (pickup time, appointment)."""
+class Asked(TypedDict):
+    wanted_pickup_s: int | None
+    appointment_s: int | None
+
+
+def asked_times(time_mode: str, time_s: int | None) -> Asked:
+    """What the rider asked for, for the solver's timing: a pickup time or an appointment."""
     if time_mode == TimeMode.ARRIVE_BY.value:
-        return None, time_s
-    return time_s, None
+        return {"wanted_pickup_s": None, "appointment_s": time_s}
+    return {"wanted_pickup_s": time_s, "appointment_s": None}
 
 
 def objective(ctx: DispatchContext) -> Objective:

@@ -4,7 +4,8 @@ it is intended; the guest booking refuses the same phone twice for the same trip
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from dispatch.booking import Booking, BookingStatus
 from dispatch.errors import Conflict
@@ -44,9 +45,11 @@ def find_duplicate(tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequenc
     return None
 
 
-def refuse_duplicate(tx: Tx, b: Booking, span: tuple[int, int], *, guest: bool, intended: bool) -> None:
-    """Raise ``duplicate_booking`` (409) naming the existing booking, unless the operator says it is
-    ``intended``. A guest is checked against every rider with the same phone and cannot override."""
+def refuse_duplicate(tx: Tx, b: Booking, option: Mapping[str, Any], *, guest: bool, intended: bool) -> None:
+    """Raise ``duplicate_booking`` (409) naming the existing booking if confirming ``option`` of ``b``
+    would double it, unless the operator says it is ``intended``. A guest is checked against every
+    rider with the same phone, cannot override, and is never told another booking's number."""
+    span = (option["pickup_from_s"], option["arrive_by_s"] or option["dropoff_s"])
     riders = [b.rider_id]
     if guest:
         me = tx.rider(b.rider_id)

@@ -268,8 +268,7 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         alighting_s=p.alighting_s,
         max_ride_time_s=max_ride,
         required_features=ctx.rules.required_features(b.origin, b.destination),
-        wanted_pickup_s=asked_times(b.time_mode, t)[0],
-        appointment_s=asked_times(b.time_mode, t)[1],
+        **asked_times(b.time_mode, t),
     )
     opts = insertion_options(model.problem, model.plan, req, max_options=3)
     if not opts:
@@ -428,8 +427,7 @@ def _confirm(
             promised_arrival_by_s=opt["arrive_by_s"],
             max_ride_time_s=opt["max_ride_time_s"],
         )
-        span = (opt["pickup_from_s"], opt["arrive_by_s"] or opt["dropoff_s"])
-        refuse_duplicate(tx, b, span, guest=principal == GUEST, intended=intended)
+        refuse_duplicate(tx, b, opt, guest=principal == GUEST, intended=intended)
         model = build_day_model(
             ctx, tx, b.service_date, vehicle_ids=[vid], extra_points={"o": b.origin, "d": b.destination}
         )
@@ -497,9 +495,5 @@ def _confirm(
     return confirmed
 
 
-def vehicle_class(kind: VehicleKind) -> VehicleClass:
-    return {
-        VehicleKind.SEDAN: VehicleClass.SMALL,
-        VehicleKind.JUMBO: VehicleClass.JUMBO,
-        VehicleKind.WELFARE: VehicleClass.WELFARE,
-    }[kind]
+def vehicle_class(kind: VehicleKind) -> VehicleClass:  # a jumbo or welfare vehicle has its own class
+    return VehicleClass.SMALL if kind is VehicleKind.SEDAN else VehicleClass(kind.value)
