@@ -44,6 +44,7 @@ class ErrorOut(BaseModel):
 
 
 ERROR_STATUSES = {
+    400: "the body is not JSON (or not UTF-8)",
     401: "no API key, or an unknown, revoked or expired one",
     403: "the key's role may not do this",
     404: "no such resource (or not visible to this key)",
@@ -287,7 +288,7 @@ def _document_errors(app: FastAPI) -> None:
                 if method in ("post", "put", "patch", "delete"):
                     statuses.add(409)
                 if "requestBody" in op:
-                    statuses.add(413)
+                    statuses |= {400, 413}
                 responses = op.setdefault("responses", {})
                 for code in sorted(statuses | {int(c) for c in responses if c.isdigit() and int(c) >= 400}):
                     entry = responses.setdefault(
