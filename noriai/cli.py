@@ -58,7 +58,19 @@ def serve(
     ] = None,
     host: Annotated[str, typer.Option(help="Interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
+    role: Annotated[
+        str,
+        typer.Option(
+            help="all: API and background jobs (one process); api: requests only; "
+            "runner: also a candidate for the background-jobs lease (needs REDIS_URL to share it)"
+        ),
+    ] = "all",
+    workers: Annotated[
+        int, typer.Option(help="API worker processes (PostgreSQL + Redis for more than 1)")
+    ] = 1,
 ) -> None:
+    import os
+
     import uvicorn
 
     from noriai.logs import configure_logging
@@ -67,7 +79,16 @@ def serve(
 
     if demo and city:
         fail("give --demo or --city DIR, not both")
+    if role not in ("all", "api", "runner"):
+        fail(f"--role must be all, api or runner (got {role!r})")
+    if workers < 1:
+        fail("--workers must be at least 1")
+    os.environ["ROLE"] = role
     settings = Settings()
+    if workers > 1 and settings.database_url.startswith("sqlite"):
+        fail("several workers need PostgreSQL (DATABASE_URL=postgresql+psycopg://...): SQLite is one writer")
+    if workers > 1 and role != "api" and not settings.redis_url:
+        fail("several workers share the background-jobs lease through Redis: set REDIS_URL or use --role api")
     configure_logging(settings.log_level, json_lines=settings.log_json)
     reference = None
     if demo:
@@ -77,6 +98,23 @@ def serve(
     elif city:
         _import_city(city, settings.database_url)
     web = create_app(settings, reference)
+    if workers > 1:
+        # Migrations, the city and the keys are done once, here; each worker process builds its own app
+        # from the environment and skips that (noriai.web.asgi).
+        os.environ["NORIAI_DEMO"] = "1" if demo else "0"
+        err.print(f"Noriai serving on http://{host}:{port} with {workers} workers (role {role})")
+        uvicorn.run(
+            "noriai.web.asgi:app",
+            host=host,
+            port=port,
+            workers=workers,
+            # a worker imports the whole stack before it answers the supervisor's ping (~10 s, far
+            # more on a loaded machine); uvicorn's default of 5 s kills and restarts it forever
+            timeout_worker_healthcheck=120,
+            log_config=None,
+            log_level=settings.log_level.lower(),
+        )
+        return
     err.print(
         f"Noriai serving on http://{host}:{port}  (database: {settings.database_url.split('://')[0]}, "
         f"live store: {'redis' if settings.redis_url else 'in-process'})"

@@ -176,6 +176,12 @@ class LeasedRunner:
         self._lock = threading.Lock()
 
     def start(self) -> None:
+        """Try for the lease at once (a single process starts its jobs before it serves), then keep
+        trying or renewing on a daemon thread."""
+        try:
+            self.step()
+        except Exception:
+            log.exception("lease runner first step failed; retrying in the background")
         self._thread = threading.Thread(target=self._run, name="lease-runner", daemon=True)
         self._thread.start()
 
@@ -196,12 +202,11 @@ class LeasedRunner:
         )
 
     def _run(self) -> None:
-        while not self._stop.is_set():
+        while not self._stop.wait(self.period_s):
             try:
                 self.step()
             except Exception:  # the loop must survive anything a job or the store throws
                 log.exception("lease runner step failed")
-            self._stop.wait(self.period_s)
 
     def step(self) -> None:
         """One round: renew or acquire, then start or stop the jobs to match."""

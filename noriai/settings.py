@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -44,6 +45,22 @@ class Settings(BaseSettings):
         default=None,
         description="gbfs.json URL of the city's bike share (polled per its ttl); unset = demo bike share",
     )
+    role: Literal["all", "api", "runner"] = Field(
+        default="all",
+        description="api: serve requests only; runner: also a candidate for the background-jobs lease; "
+        "all (default, one process): both",
+    )
+    runner_lease_ttl_s: float = Field(
+        default=15.0, description="runner lease time: a dead runner is replaced after about this long"
+    )
+    materialise_interval_s: float = Field(
+        default=3600.0, description="book recurring rides this often (0 = only on demand)"
+    )
+    materialise_days_ahead: int = Field(
+        default=7, description="recurring rides are booked this many days ahead"
+    )
+    db_pool_size: int = Field(default=10, description="PostgreSQL connections kept per engine and process")
+    db_max_overflow: int = Field(default=20, description="extra PostgreSQL connections per engine under load")
     max_walk_m: float = Field(default=800.0, description="trip planner: longest walk to or from a stop")
     booking_phone: str = Field(
         default="083-000-1000", description="shared-taxi booking centre phone, published in GTFS-Flex"

@@ -27,7 +27,9 @@ def tomorrow() -> date:
 
 
 @contextmanager
-def serve(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
+def serve(
+    tmp: Path, *args: str, log_name: str = "serve.log", start_timeout_s: float = 180, **env: str
+) -> Iterator[tuple[str, Path]]:
     """Yields (base URL, log file). The log is the server's whole stderr (JSON lines). ``args`` are
     ``noriai serve``'s options (default ``--demo``)."""
     port = free_port()
@@ -39,7 +41,7 @@ def serve(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
     }
     if "REDIS_URL" not in env:
         full.pop("REDIS_URL", None)
-    log = tmp / "serve.log"
+    log = tmp / log_name
     exe = Path(sys.executable).with_name("noriai")
     with log.open("wb") as out:
         proc = subprocess.Popen(
@@ -51,7 +53,7 @@ def serve(tmp: Path, *args: str, **env: str) -> Iterator[tuple[str, Path]]:
         )
         url = f"http://127.0.0.1:{port}"
         try:
-            wait_healthy(url, 180, lambda: proc.poll() is None, lambda: log.read_text()[-3000:])
+            wait_healthy(url, start_timeout_s, lambda: proc.poll() is None, lambda: log.read_text()[-3000:])
             yield url, log
         finally:
             proc.terminate()

@@ -5,9 +5,11 @@ Routes stay thin; the work is done in the packages below (dispatch, fares, gtfs,
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,6 +50,8 @@ from fares.tariff import parse_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
 from noriai.demo import DATA_DIR, FLIGHTS_PATH, TARIFF_PATH
+from noriai.jobs import BackgroundJobs, PeriodicJob, materialiser_job, reoptimiser_job
+from noriai.lease import Job, Lease, LeasedRunner, LocalLease, RedisLease
 from noriai.settings import Settings
 from noriai.sms import LogSmsSender, SmsSender
 from noriai.web.airport_api import airport_router
@@ -123,12 +127,20 @@ def create_app(
     *,
     clock: Callable[[], datetime] | None = None,
     sms: SmsSender | None = None,
+    prepare: bool = True,
 ) -> FastAPI:
+    """The web app over the city in the database. ``prepare`` runs the migrations, loads the reference
+    data and seeds the keys first; ``noriai serve --workers N`` does that once in the parent and
+    starts its workers with ``prepare=False``, so N processes never migrate at the same time."""
     settings = settings or Settings()
-    engine = create_db_engine(settings.database_url)
-    read_engine = create_db_engine(settings.database_url, read_only=True)
-    migrate(engine)
-    if demo is not None:  # the built-in city: (re-)imported on every start, bookings kept
+    size, overflow = settings.db_pool_size, settings.db_max_overflow
+    engine = create_db_engine(settings.database_url, pool_size=size, max_overflow=overflow)
+    read_engine = create_db_engine(
+        settings.database_url, read_only=True, pool_size=size, max_overflow=overflow
+    )
+    if prepare:
+        migrate(engine)
+    if prepare and demo is not None:  # the built-in city: (re-)imported on every start, bookings kept
         import_city(engine, demo, bundle_path=str(DATA_DIR), now=datetime.now(UTC))
         log.info("demo city imported into %s", database_backend(settings.database_url))
     live: LiveStore = make_live_store(settings.redis_url, settings.redis_timeout_s)
@@ -138,7 +150,8 @@ def create_app(
     city = reference.city
     if city is None:
         log.warning("no city imported: run `noriai city import DIR` (or serve --demo)")
-    _seed_keys(repo, reference, settings, demo is not None)
+    if prepare:
+        _seed_keys(repo, reference, settings, demo is not None)
     travel: TravelTimeModel = (
         RoadNetworkModel(Path(settings.osm_file)) if settings.osm_file else StraightLineModel()
     )
@@ -179,13 +192,13 @@ def create_app(
     app.include_router(dispatch_router(app, service, notifier, metrics, auth))
     rights = DataRights(repo, service.now)
     app.include_router(rights_router(rights, auth.operator))
-    if settings.retention_days > 0:
-        retention = RetentionJob(rights, settings.retention_days)
-        app.router.add_event_handler("startup", retention.start)
-        app.router.add_event_handler("shutdown", retention.stop)
+    background: list[Job] = []
+    if settings.retention_days > 0:  # anonymise finished trips older than the retention (SECURITY.md)
+        days = settings.retention_days
+        background.append(PeriodicJob("retention", 3600.0, lambda: rights.apply_retention(days)))
     app.include_router(pages_router(service))
-    _add_webhooks(app, settings, service, webhook_store)
-    _add_clinics(app, settings, service, engine, demo is not None)
+    deliverer = _add_webhooks(app, settings, service, webhook_store)
+    _add_clinics(app, settings, service, engine, demo is not None and prepare)
     if demo is not None and service.tariff.airport is not None and "ube-airport" in service.places:
         air = AirportBookings(
             service,
@@ -196,10 +209,7 @@ def create_app(
         app.state.airport = air
         app.include_router(airport_router(air, api_key_principal(service.repo)))
     app.include_router(planning_router(service))  # /planning: the simulator for city officers (#15)
-    if settings.reoptimise_interval_s > 0:
-        job = ScheduledReoptimiser(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s)
-        app.router.add_event_handler("startup", job.start)
-        app.router.add_event_handler("shutdown", job.stop)
+    _compose_background(app, settings, service, [deliverer, *background])
 
     @app.get("/health", tags=["ops"], responses={503: {"description": "the database does not answer"}})
     def health() -> JSONResponse:
@@ -215,6 +225,7 @@ def create_app(
             "live_store": {"backend": live.backend, "ok": live.healthy()},
             "reference_rows": count_reference_rows(engine) if db_ok else None,
             "notifications": {"backend": notifier.backend},
+            "process": process_health(app),
         }
         feeds = feed_health(app)
         if feeds:  # a failing feed degrades its mode only: still 200, but said here
@@ -344,8 +355,11 @@ def feed_health(app: FastAPI) -> dict[str, dict[str, Any]]:
     return out
 
 
-def _add_webhooks(app: FastAPI, settings: Settings, service: DispatchService, store: WebhookStore) -> None:
-    """Company webhook routes and the deliverer, a background job started and stopped with the app."""
+def _add_webhooks(
+    app: FastAPI, settings: Settings, service: DispatchService, store: WebhookStore
+) -> WebhookDeliverer:
+    """Company webhook routes, and the deliverer: a background job that runs in the runner process
+    only (deliveries stay ordered per vehicle and are sent once)."""
     webhooks = Webhooks(
         store,
         lambda: [c.company_id for c in service.reference.companies],
@@ -359,8 +373,7 @@ def _add_webhooks(app: FastAPI, settings: Settings, service: DispatchService, st
     )
     app.state.webhooks, app.state.webhook_deliverer = webhooks, deliverer
     app.include_router(webhooks_router(webhooks, api_key_principal(service.repo)))
-    app.router.add_event_handler("startup", deliverer.start)
-    app.router.add_event_handler("shutdown", deliverer.stop)
+    return deliverer
 
 
 DEMO_CLINIC_KEY = "demo-clinic"
@@ -413,6 +426,72 @@ def _guest_guard(settings: Settings, service: DispatchService, sms: SmsSender) -
     )
 
 
+def _compose_background(
+    app: FastAPI, settings: Settings, service: DispatchService, others: Sequence[Job]
+) -> None:
+    """The timed work (re-optimiser, recurring materialiser, and ``others`` such as the webhook
+    deliverer) runs in the process that holds the runner lease: Redis when configured (several
+    processes, one runner), else this process alone. An ``api`` process never runs it."""
+    jobs = BackgroundJobs()
+    if settings.reoptimise_interval_s > 0:
+        jobs.add(
+            reoptimiser_job(service, settings.reoptimise_interval_s, settings.reoptimise_time_limit_s, None)
+        )
+    if settings.materialise_interval_s > 0:
+        jobs.add(materialiser_job(service, settings.materialise_interval_s, settings.materialise_days_ahead))
+    app.state.jobs = jobs
+    app.state.process_role = settings.role
+    if settings.role == "api":
+        return
+    lease: Lease = (
+        RedisLease(
+            settings.redis_url,
+            # one lease per deployment, and a deployment is its database: two cities (or test apps)
+            # sharing one Redis never wait on each other's runner
+            "runner:" + hashlib.sha256(settings.database_url.encode()).hexdigest()[:16],
+            ttl_s=settings.runner_lease_ttl_s,
+            timeout_s=settings.redis_timeout_s,
+        )
+        if settings.redis_url
+        else LocalLease()
+    )
+    runner = LeasedRunner(lease, [jobs, *others], ttl_s=settings.runner_lease_ttl_s)
+    app.state.runner = runner
+    if settings.reoptimise_interval_s > 0:
+        # every candidate loads the compiled search at start (~10 s the first time on a machine, then
+        # under 1 s), so a standby that takes over re-optimises at once instead of compiling first
+        app.router.add_event_handler(
+            "startup", lambda: threading.Thread(target=_warm_up, name="solver-warm-up", daemon=True).start()
+        )
+    app.router.add_event_handler("startup", runner.start)
+    app.router.add_event_handler("shutdown", runner.stop)
+
+
+def _warm_up() -> None:
+    try:
+        warm_up_solver()
+    except Exception:
+        log.exception("solver warm-up failed; the first re-optimisation will load it")
+
+
+def process_health(app: FastAPI) -> dict[str, Any]:
+    """Which role this process plays (api | runner | all), whether it holds the runner lease now, and
+    its background jobs, for /health."""
+    runner: LeasedRunner | None = getattr(app.state, "runner", None)
+    jobs: BackgroundJobs | None = getattr(app.state, "jobs", None)
+    state = runner.state() if runner is not None else None
+    return {
+        "role": getattr(app.state, "process_role", "all"),
+        "pid": os.getpid(),
+        "runner": (
+            {"role": state.role, "holder": state.holder, "token": state.token, "leader": state.leader}
+            if state is not None
+            else {"role": "none"}
+        ),
+        "jobs": jobs.state() if jobs is not None and state is not None and state.role == "runner" else {},
+    }
+
+
 def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: bool) -> None:
     now = datetime.now(UTC)
     with repo.write() as tx:
@@ -424,55 +503,6 @@ def _seed_keys(repo: Repository, ref: ReferenceData, settings: Settings, demo: b
                 tx.add_key(
                     demo_company_key(c.company_id), Principal("company", c.company_id, c.company_id), now
                 )
-
-
-class RetentionJob:
-    """Anonymises finished trips older than ``days`` once an hour, on a daemon thread (SECURITY.md)."""
-
-    def __init__(self, rights: DataRights, days: int, interval_s: float = 3600.0) -> None:
-        self.rights, self.days, self.interval_s = rights, days, interval_s
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="retention", daemon=True).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.rights.apply_retention(self.days)
-            except Exception:
-                log.exception("retention run failed")
-
-
-class ScheduledReoptimiser:
-    """Re-optimises today's plan every ``interval_s`` on a daemon thread (bookings never wait on it:
-    the solve runs outside any transaction and commits only if no plan changed meanwhile)."""
-
-    def __init__(self, service: DispatchService, interval_s: float, time_limit_s: float) -> None:
-        self.service, self.interval_s, self.time_limit_s = service, interval_s, time_limit_s
-        self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="reoptimiser", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        try:  # load the compiled search now (compiles once per machine, ~10 s), not inside a solve
-            warm_up_solver()
-        except Exception:
-            log.exception("solver warm-up failed; the first re-optimisation will load it")
-        while not self._stop.wait(self.interval_s):
-            try:
-                self.service.reoptimise_day(self.service.now().date(), time_limit_s=self.time_limit_s)
-            except Exception:
-                log.exception("scheduled re-optimisation failed")
 
 
 def _add_coming_page(app: FastAPI, section: dict[str, Any]) -> None:
