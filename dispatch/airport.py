@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import enum
+import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -51,6 +52,7 @@ class Flight:
 @dataclass(frozen=True, slots=True)
 class FlightTimetable:
     flights: tuple[Flight, ...]
+    note: str = ""  # the first ``note`` of the file (e.g. that a demo timetable is fictional)
 
     def on(self, d: date, direction: FlightDirection | None = None) -> list[Flight]:
         """Flights operating on ``d`` (optionally one direction), by scheduled time."""
@@ -69,7 +71,9 @@ _FLIGHT = re.compile(r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")
 
 def parse_flights(rows: Iterable[Mapping[str, str]], source: str = "<flights>") -> FlightTimetable:
     out: list[Flight] = []
+    note = ""
     for line, row in enumerate(rows, start=2):
+        note = note or (row.get("note") or "").strip()
 
         def bad(field: str, why: str, line: int = line) -> FlightFileError:
             return FlightFileError(f"{source}:{line}: {field}: {why}")
@@ -100,7 +104,64 @@ def parse_flights(rows: Iterable[Mapping[str, str]], source: str = "<flights>") 
         out.append(
             Flight(code, direction, scheduled_s, weekdays, on_date, (row.get("other_airport") or "").strip())
         )
-    return FlightTimetable(tuple(out))
+    return FlightTimetable(tuple(out), note)
+
+
+def flights_from_csv(text: str, source: str = "<flights>") -> FlightTimetable:
+    """The timetable from CSV text (as a city bundle stores it); ``FlightFileError`` names the line."""
+    return parse_flights(csv.DictReader(text.splitlines()), source)
+
+
+class FlightStatusError(ValueError):
+    """A flight-status document that cannot be read, in one line (never the document itself)."""
+
+
+@dataclass(frozen=True, slots=True)
+class FlightStatus:
+    """What a flight-status feed says of one flight on one day: its estimated (or actual) time."""
+
+    flight: str
+    service_date: date
+    estimated_s: int  # seconds after local midnight of ``service_date``
+
+
+MAX_STATUS_BYTES = 1_000_000
+MAX_STATUS_FLIGHTS = 2_000
+
+
+def parse_flight_status(data: bytes, source: str = "<flight status>") -> tuple[FlightStatus, ...]:
+    """Read a flight-status document (docs/city-bundle.md, ``[airport] status_url``)::
+
+        {"flights": [{"flight": "NH695", "date": "2026-12-03", "estimated": "14:45"}, ...]}
+
+    ``estimated`` is local HH:MM (past 24:00 for a flight landing after midnight). A record that
+    cannot be read is skipped (the others still count); a document that is not such JSON at all is a
+    ``FlightStatusError``. Never raises anything else, whatever the bytes."""
+    if len(data) > MAX_STATUS_BYTES:
+        raise FlightStatusError(f"{source}: larger than {MAX_STATUS_BYTES} bytes")
+    try:
+        doc = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise FlightStatusError(f"{source}: not JSON ({type(exc).__name__})") from None
+    flights = doc.get("flights") if isinstance(doc, dict) else None
+    if not isinstance(flights, list):
+        raise FlightStatusError(f"{source}: needs an object with a list 'flights'")
+    out: list[FlightStatus] = []
+    for rec in flights[:MAX_STATUS_FLIGHTS]:
+        if not isinstance(rec, dict):
+            continue
+        code, day, est = rec.get("flight"), rec.get("date"), rec.get("estimated")
+        if not (isinstance(code, str) and isinstance(day, str) and isinstance(est, str)):
+            continue
+        code = code.replace(" ", "").upper()
+        try:
+            d = date.fromisoformat(day)
+            estimated_s = parse_hhmm(est)
+        except ValueError:
+            continue
+        if _FLIGHT.match(code):
+            out.append(FlightStatus(code, d, estimated_s))
+    return tuple(out)
 
 
 def load_flights(path: Path) -> FlightTimetable:

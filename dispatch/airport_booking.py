@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
-from dispatch.airport import Flight, FlightDirection, FlightTimetable
+from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimetable
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
 from dispatch.persistence.airport import AirportBooking, AirportStore
 from dispatch.persistence.repository import Principal
 from dispatch.service import Conflict, DispatchService, Endpoint, Forbidden, Invalid, NotFound, QuoteRequest
 
 log = logging.getLogger("noriai.airport")
+
+
+MIN_DELAY_S, MAX_DELAY_S = -3600, 12 * 3600
+# The flight-status feed acts with an operator's rights on delays only; the audit names it.
+FEED = Principal("operator", "flight-status-feed")
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,12 +136,36 @@ class AirportBookings:
                 raise Conflict("the quote changed meanwhile", "見積が変更されました")
             tx.save_booking(replace(cur, options_json=json.dumps(options, ensure_ascii=False)))
 
+    def apply_status(self, statuses: Iterable[FlightStatus]) -> list[Moved]:
+        """What a flight-status feed says (``dispatch.airport.parse_flight_status``): every arrival of
+        the timetable whose estimated time differs from the delay already applied moves its pickups,
+        as an operator's delay would (the audit names the feed). Departures and unknown flights are
+        left alone: a late departure changes nobody's pickup, and the feed may list other airports'."""
+        moved: list[Moved] = []
+        for st in statuses:
+            f = self.timetable.find(st.flight, st.service_date)
+            if f is None or f.direction is not FlightDirection.ARRIVAL:
+                continue
+            delay_s = st.estimated_s - f.scheduled_s
+            if delay_s == self.store.delay_s(f.flight, st.service_date):
+                continue
+            if not MIN_DELAY_S <= delay_s <= MAX_DELAY_S:
+                log.warning(
+                    "flight status: %s on %s is %d s off schedule: ignored",
+                    f.flight,
+                    st.service_date,
+                    delay_s,
+                )
+                continue
+            moved += self.delay(FEED, f.flight, st.service_date, delay_s)
+        return moved
+
     def delay(self, p: Principal, flight: str, d: date, delay_s: int) -> list[Moved]:
         """An arrival is late (or early again): record it and re-book the pickups of that flight that
         have not happened yet. New promises are made before the old bookings are cancelled."""
         if p.role != "operator":
             raise Forbidden("operators only", "オペレーター専用の機能です")
-        if not -3600 <= delay_s <= 12 * 3600:
+        if not MIN_DELAY_S <= delay_s <= MAX_DELAY_S:
             raise Invalid("delay must be between -60 and 720 minutes", "遅延は-60〜720分で指定してください")
         f = self.flight(flight, d)
         if f.direction is not FlightDirection.ARRIVAL:

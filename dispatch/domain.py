@@ -164,6 +164,20 @@ class FeedSource:
 
 
 @dataclass(frozen=True, slots=True)
+class CityAirport:
+    """A city's airport shared taxi (``[airport]`` of city.toml, docs/city-bundle.md): the airport's
+    place, its flight timetable as CSV text (read by ``dispatch.airport.parse_flights``, kept as text
+    like the tariff so the database holds what the bundle said), the margins around a flight and an
+    optional flight-status feed (a URL or a file) that moves pickups when arrivals are late."""
+
+    place_id: str
+    flights_csv: str
+    checkin_margin_s: int = 40 * 60  # at the airport this long before departure
+    baggage_margin_s: int = 20 * 60  # picked up from this long after the (actual) arrival
+    status_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class City:
     """The city a deployment serves (one per database): names, service area, feeds, tariff."""
 
@@ -176,6 +190,7 @@ class City:
     gbfs_url: str | None = None
     max_walk_m: float = 800.0
     tariff_toml: str = ""
+    airport: CityAirport | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,8 +15,13 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import httpx
+
+from dispatch.airport import parse_flight_status
+from dispatch.airport_booking import AirportBookings
 from dispatch.service import DispatchService
 
 log = logging.getLogger("noriai.jobs")
@@ -145,3 +150,20 @@ def materialiser_job(service: DispatchService, interval_s: float, days_ahead: in
         return made
 
     return PeriodicJob("recurring-materialiser", interval_s, work, first_delay_s=5.0)
+
+
+def flight_status_job(air: AirportBookings, source: str, interval_s: float) -> PeriodicJob:
+    """Poll the city's flight-status feed (a URL or a file) and move the pickups of late arrivals.
+    A feed that cannot be fetched or read fails this round only (counted in /health); the delays
+    already applied stay as they are."""
+
+    def work() -> int:
+        if source.startswith(("http://", "https://")):
+            r = httpx.get(source, timeout=10.0, follow_redirects=False)
+            r.raise_for_status()
+            data = r.content
+        else:
+            data = Path(source).read_bytes()
+        return len(air.apply_status(parse_flight_status(data, "flight status")))
+
+    return PeriodicJob("flight-status", interval_s, work, first_delay_s=5.0)

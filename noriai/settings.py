@@ -56,6 +56,10 @@ class Settings(BaseSettings):
     materialise_interval_s: float = Field(
         default=3600.0, description="book recurring rides this often (0 = only on demand)"
     )
+    flight_status_interval_s: float = Field(
+        default=120.0,
+        description="poll the city's flight-status feed ([airport] status_url) this often (0 = never)",
+    )
     materialise_days_ahead: int = Field(
         default=7, description="recurring rides are booked this many days ahead"
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time
@@ -12,6 +13,7 @@ from sqlmodel import Session, col, func, select
 
 from dispatch.domain import (
     City,
+    CityAirport,
     Company,
     Consent,
     FeedSource,
@@ -167,6 +169,9 @@ def _import(s: Session, data: ReferenceData, bundle_path: str, now: datetime, re
             "gbfs_url": city.gbfs_url,
             "max_walk_m": city.max_walk_m,
             "tariff_toml": city.tariff_toml,
+            "airport_json": json.dumps(dataclasses.asdict(city.airport), ensure_ascii=False)
+            if city.airport
+            else "",
             "bundle_path": bundle_path,
             "imported_at": now,
         }
@@ -419,6 +424,7 @@ def load_city(engine: Engine) -> City | None:
         gbfs_url=row.gbfs_url,
         max_walk_m=row.max_walk_m,
         tariff_toml=row.tariff_toml,
+        airport=CityAirport(**json.loads(row.airport_json)) if row.airport_json else None,
     )
 
 

@@ -99,6 +99,7 @@ class CityRow(SQLModel, table=True):
     gbfs_url: str | None = None
     max_walk_m: float = 800.0
     tariff_toml: str
+    airport_json: str = ""  # CityAirport as JSON ("" = no airport shared taxi)
     bundle_path: str
     imported_at: datetime
 

@@ -19,9 +19,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dispatch.airport import FlightFileError, parse_flights
 from dispatch.domain import (
     WEEKDAYS,
     City,
+    CityAirport,
     Company,
     Consent,
     FeedSource,
@@ -75,6 +77,7 @@ CITY_KEYS = {
     "h3_resolution",
     "gtfs",
     "gbfs",
+    "airport",
 }
 STOP_FAR_FROM_PLACES_M = 5_000.0
 MAX_STOP_WARNINGS = 10
@@ -296,11 +299,13 @@ def load_bundle(root: str | Path, *, check_feeds: bool = True) -> tuple[CityBund
         else:
             riders = _riders(r, riders_file)
     tariff_text = r.text(tariff_file)
+    airport_fare = False
     if tariff_text is not None:
         try:
-            parse_tariff(tariff_text, tariff_file)
+            airport_fare = parse_tariff(tariff_text, tariff_file).airport is not None
         except TariffError as exc:
             issues.error(tariff_file, str(exc).removeprefix(f"{tariff_file}: "))
+    airport = _airport(doc, lines, r, place_ids, airport_fare, tariff_file)
     if check_feeds:
         for f in feeds:
             _check_feed(root, f, places, issues)
@@ -317,6 +322,7 @@ def load_bundle(root: str | Path, *, check_feeds: bool = True) -> tuple[CityBund
         gbfs_url=gbfs,
         max_walk_m=float(max_walk),
         tariff_toml=tariff_text,
+        airport=airport,
     )
     reference = ReferenceData(places, companies, riders, zones, city)
     return CityBundle(root.resolve(), city, reference, gbfs, (root / tariff_file).resolve()), issues
@@ -394,6 +400,99 @@ def _gbfs(doc: dict[str, Any], lines: TomlLines, root: Path, issues: Issues) -> 
         issues.error("city.toml", f"GBFS path {url!r} does not exist", field="gbfs.url")
         return None
     return str(p)
+
+
+AIRPORT_KEYS = {"place_id", "flights", "checkin_margin_min", "baggage_margin_min", "status_url"}
+
+
+def _airport(
+    doc: dict[str, Any],
+    lines: TomlLines,
+    r: _Reader,
+    places: dict[str, Place],
+    tariff_has_fare: bool,
+    tariff_file: str,
+) -> CityAirport | None:
+    """The ``[airport]`` table: the airport shared taxi (スマート空港タクシー), or None without one."""
+    raw = doc.get("airport")
+    if raw is None:
+        return None
+    F, issues = "city.toml", r.issues
+    if not isinstance(raw, dict):
+        issues.error(F, "must be a table [airport]", line=lines.top_level("airport"), field="airport")
+        return None
+
+    def at(key: str | None = None) -> int | None:
+        return lines.in_table("airport", key)
+
+    for key in raw:
+        if key not in AIRPORT_KEYS:
+            issues.warn(F, "unknown field (ignored)", line=at(key), field=f"airport.{key}")
+    ok = True
+    place_id = raw.get("place_id")
+    if not isinstance(place_id, str) or place_id not in places:
+        issues.error(
+            F, f"not a place of the city: {place_id!r}", line=at("place_id"), field="airport.place_id"
+        )
+        ok = False
+    elif places[place_id].kind is not PlaceKind.AIRPORT:
+        issues.warn(
+            F, f"place {place_id!r} is not of kind airport", line=at("place_id"), field="airport.place_id"
+        )
+    if not tariff_has_fare:
+        issues.error(
+            tariff_file,
+            "city.toml has [airport]: the tariff needs [airport] fare_per_person_yen",
+            field="airport",
+        )
+        ok = False
+    margins: dict[str, int] = {}
+    for key, default in (("checkin_margin_min", 40), ("baggage_margin_min", 20)):
+        v = raw.get(key, default)
+        if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v <= 180:
+            issues.error(F, "must be whole minutes 0..180", line=at(key), field=f"airport.{key}")
+            ok = False
+        else:
+            margins[key] = v * 60
+    flights_file = raw.get("flights")
+    flights_csv = None
+    if not isinstance(flights_file, str) or not flights_file:
+        issues.error(
+            F, "needs flights = a CSV file in the bundle", line=at("flights") or at(), field="airport.flights"
+        )
+    else:
+        flights_csv = r.text(flights_file)
+        if flights_csv is not None:
+            try:
+                parse_flights(csv.DictReader(flights_csv.splitlines()), flights_file)
+            except FlightFileError as exc:  # "file:line: field: why"
+                m = re.match(rf"^{re.escape(flights_file)}:(\d+): (\w+): (.*)$", str(exc))
+                if m:
+                    issues.error(flights_file, m.group(3), line=int(m.group(1)), field=m.group(2))
+                else:
+                    issues.error(flights_file, str(exc))
+                flights_csv = None
+    status = raw.get("status_url")
+    status_url: str | None = None
+    if status is not None:
+        if not isinstance(status, str) or not status:
+            issues.error(
+                F, "must be a URL or a file in the bundle", line=at("status_url"), field="airport.status_url"
+            )
+            ok = False
+        elif is_url(status):
+            status_url = status
+        else:  # a file the city (or a test) keeps up to date
+            status_url = str((r.root / status).resolve())
+    if not ok or flights_csv is None or not isinstance(place_id, str):
+        return None
+    return CityAirport(
+        place_id=place_id,
+        flights_csv=flights_csv,
+        checkin_margin_s=margins["checkin_margin_min"],
+        baggage_margin_s=margins["baggage_margin_min"],
+        status_url=status_url,
+    )
 
 
 def _features(data: Any, file: str, issues: Issues) -> list[tuple[int, dict[str, Any]]]:

@@ -97,6 +97,22 @@ class TomlLines:
                 return n
         return start
 
+    def in_table(self, table: str, key: str | None = None) -> int | None:
+        """The line of ``[table]`` (a plain table), or of ``key`` inside it (else the header's)."""
+        header = re.compile(rf"^\s*\[\s*{re.escape(table)}\s*\]")
+        for n, raw in enumerate(self.lines, start=1):
+            if header.match(raw):
+                if key is None:
+                    return n
+                pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
+                for m in range(n + 1, len(self.lines) + 1):
+                    if self._HEADER.match(self.lines[m - 1]):
+                        break
+                    if pattern.match(self.lines[m - 1]):
+                        return m
+                return n
+        return None
+
     def top_level(self, key: str) -> int | None:
         pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
         for n, raw in enumerate(self.lines, start=1):

@@ -18,9 +18,7 @@ DATA_DIR = Path(__file__).resolve().parent / "data"
 GTFS_DIR = DATA_DIR / "gtfs"
 TARIFF_PATH = DATA_DIR / "tariff.toml"
 GBFS_DIR = DATA_DIR / "gbfs"
-FLIGHTS_PATH = (
-    DATA_DIR / "flights_ube.csv"
-)  # fictional demo timetable of 山口宇部空港 (moves into the city bundle)
+FLIGHTS_PATH = DATA_DIR / "flights_ube.csv"  # fictional timetable of 山口宇部空港 (city.toml [airport])
 
 
 class DemoDataError(ValueError):

@@ -44,7 +44,7 @@ def airport_router(air: AirportBookings, principal: Callable[..., Principal]) ->
             "fare_per_person_yen": air.policy.fare_per_person_yen,
             "checkin_margin_min": air.policy.checkin_margin_s // 60,
             "baggage_margin_min": air.policy.baggage_margin_s // 60,
-            "note": "demo timetable: fictional flights",
+            "note": air.timetable.note,
             "flights": [
                 {
                     "flight": f.flight,

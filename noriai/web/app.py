@@ -22,7 +22,7 @@ from sqlalchemy.engine import Engine
 
 from bikeshare import BikeShareSystem
 from bus_location import RealtimeWriter
-from dispatch.airport import load_flights
+from dispatch.airport import flights_from_csv
 from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.clinic.model import ClinicConsent
 from dispatch.clinic.service import ClinicBookings
@@ -49,8 +49,8 @@ from fares import load_tariff
 from fares.tariff import parse_tariff
 from geo import RoadNetworkModel, StraightLineModel, TravelTimeModel
 from gtfs.loader import Feed
-from noriai.demo import DATA_DIR, FLIGHTS_PATH, TARIFF_PATH
-from noriai.jobs import BackgroundJobs, PeriodicJob, materialiser_job, reoptimiser_job
+from noriai.demo import DATA_DIR, TARIFF_PATH
+from noriai.jobs import BackgroundJobs, PeriodicJob, flight_status_job, materialiser_job, reoptimiser_job
 from noriai.lease import Job, Lease, LeasedRunner, LocalLease, RedisLease
 from noriai.settings import Settings
 from noriai.sms import LogSmsSender, SmsSender
@@ -199,15 +199,23 @@ def create_app(
     app.include_router(pages_router(service))
     deliverer = _add_webhooks(app, settings, service, webhook_store)
     _add_clinics(app, settings, service, engine, demo is not None and prepare)
-    if demo is not None and service.tariff.airport is not None and "ube-airport" in service.places:
+    airport = city.airport if city else None
+    if airport is not None and service.tariff.airport is not None and airport.place_id in service.places:
         air = AirportBookings(
             service,
             AirportStore(engine),
-            load_flights(FLIGHTS_PATH),
-            AirportPolicy("ube-airport", service.tariff.airport.fare_per_person_yen),
+            flights_from_csv(airport.flights_csv, "city flights"),
+            AirportPolicy(
+                airport.place_id,
+                service.tariff.airport.fare_per_person_yen,
+                checkin_margin_s=airport.checkin_margin_s,
+                baggage_margin_s=airport.baggage_margin_s,
+            ),
         )
         app.state.airport = air
         app.include_router(airport_router(air, api_key_principal(service.repo)))
+        if airport.status_url and settings.flight_status_interval_s > 0:
+            background.append(flight_status_job(air, airport.status_url, settings.flight_status_interval_s))
     app.include_router(planning_router(service))  # /planning: the simulator for city officers (#15)
     _compose_background(app, settings, service, [deliverer, *background])
 
@@ -455,7 +463,13 @@ def _compose_background(
         if settings.redis_url
         else LocalLease()
     )
-    runner = LeasedRunner(lease, [jobs, *others], ttl_s=settings.runner_lease_ttl_s)
+    rest = []
+    for job in others:  # timed jobs show in /health with the others; the webhook deliverer is its own
+        if isinstance(job, PeriodicJob):
+            jobs.add(job)
+        else:
+            rest.append(job)
+    runner = LeasedRunner(lease, [jobs, *rest], ttl_s=settings.runner_lease_ttl_s)
     app.state.runner = runner
     if settings.reoptimise_interval_s > 0:
         # every candidate loads the compiled search at start (~10 s the first time on a machine, then

@@ -3,19 +3,32 @@ arrival delay that moves the pickups while every promise is kept (checker)."""
 
 from __future__ import annotations
 
+import json
 import math
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from dispatch.airport import FlightDirection, FlightFileError, load_flights, parse_flights
+from dispatch.airport import (
+    FlightDirection,
+    FlightFileError,
+    FlightStatus,
+    FlightStatusError,
+    load_flights,
+    parse_flight_status,
+    parse_flights,
+)
 from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.booking import BookingStatus
 from dispatch.persistence.airport import AirportStore
 from dispatch.service import DispatchService, Endpoint
 from noriai.demo import FLIGHTS_PATH, reference_data
+from noriai.jobs import PeriodicJob
 from noriai.settings import Settings
 from noriai.web import create_app
 from tests.dispatch.helpers import DAY, OPERATOR, Clock, make_service
@@ -147,3 +160,100 @@ def test_the_airport_api_lists_flights_books_and_moves_pickups(tmp_path: Path) -
             headers={**OP, "Idempotency-Key": "air2"},
         )
         assert bad.status_code == 404 and bad.json()["message_ja"]
+
+
+def test_a_flight_status_document_is_read_and_bad_records_are_skipped() -> None:
+    doc = {
+        "flights": [
+            {"flight": "nh 693", "date": "2026-12-03", "estimated": "13:45"},
+            {"flight": "JL291", "date": "2026-12-03", "estimated": "25:10"},  # after midnight
+            {"flight": "NH695", "date": "yesterday", "estimated": "14:00"},
+            {"flight": "NH697", "date": "2026-12-03"},
+            "NH699",
+        ]
+    }
+    got = parse_flight_status(json.dumps(doc).encode())
+    assert got == (
+        FlightStatus("NH693", date(2026, 12, 3), 13 * 3600 + 45 * 60),
+        FlightStatus("JL291", date(2026, 12, 3), 25 * 3600 + 10 * 60),
+    )
+    for bad in (b"", b"[1, 2]", b'{"flights": 3}', b"\xff\xfe", b"[" * 100_000):
+        with pytest.raises(FlightStatusError, match=r"^feed: "):
+            parse_flight_status(bad, "feed")
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300)
+    | st.recursive(
+        st.none() | st.text(max_size=8) | st.integers(),
+        lambda c: (
+            st.lists(c) | st.dictionaries(st.sampled_from(["flights", "flight", "date", "estimated"]), c)
+        ),
+    ).map(lambda x: json.dumps(x).encode())
+)
+def test_any_bytes_give_statuses_or_a_flight_status_error(data: bytes) -> None:
+    try:
+        got = parse_flight_status(data)
+    except FlightStatusError as exc:
+        assert "\n" not in str(exc)
+        return
+    assert all(isinstance(s, FlightStatus) for s in got)
+
+
+def test_the_flight_status_feed_moves_late_arrivals_once(
+    airport: tuple[DispatchService, AirportBookings],
+) -> None:
+    """What the feed says of NH693 (40 min late) moves its pickups as an operator's delay would;
+    departures, other airports' flights and an unchanged estimate move nothing."""
+    svc, air = airport
+    booked = [
+        air.book(OPERATOR, r, "NH693", DAY, Endpoint("place", p), idempotency_key=f"s{r}")
+        for r, p in zip(RIDERS[:3], FROM[:3], strict=True)
+    ]
+    arrival = air.flight("NH693", DAY).scheduled_s
+    status = (
+        FlightStatus("NH693", DAY, arrival + 40 * 60),
+        FlightStatus("NH694", DAY, air.flight("NH694", DAY).scheduled_s + 3600),  # a departure
+        FlightStatus("ZZ100", DAY, arrival),  # not ours
+    )
+    moved = air.apply_status(status)
+    assert sorted(m.old_booking_id for m in moved) == sorted(b.booking_id for b in booked)
+    assert all((m.booking.promised_pickup_from_s or 0) >= arrival + 60 * 60 for m in moved)
+    assert [d for f, d in air.flights(DAY) if f.flight == "NH693"] == [40 * 60]
+    assert air.apply_status(status) == []  # the same estimate again: nothing to do
+    assert svc.check_day(DAY) == []
+
+
+def test_a_served_city_with_a_status_file_polls_it_as_a_background_job(tmp_path: Path) -> None:
+    """The demo bundle with ``[airport] status_url`` pointing at a file: the app runs a flight-status
+    job under the runner lease (listed in /health), and one round moves a booked rider's pickup."""
+    status_file = tmp_path / "status.json"
+    status_file.write_text(json.dumps({"flights": []}), encoding="utf-8")
+    ref = reference_data()
+    assert ref.city is not None and ref.city.airport is not None
+    city = replace(ref.city, airport=replace(ref.city.airport, status_url=str(status_file)))
+    settings_ = Settings(database_url=f"sqlite:///{tmp_path / 'a.db'}", reoptimise_interval_s=0)
+    app = create_app(settings_, replace(ref, city=city), clock=Clock())
+    with TestClient(app) as c:
+        body = {
+            "rider_id": "R0002",
+            "flight": "NH693",
+            "service_date": DAY.isoformat(),
+            "other_end": {"kind": "place", "place_id": "yuda-onsen"},
+        }
+        b = c.post("/api/v1/airport/bookings", json=body, headers={**OP, "Idempotency-Key": "st1"})
+        assert b.status_code == 201, b.text
+        job = next(j for j in app.state.jobs.jobs if j.name == "flight-status")
+        assert isinstance(job, PeriodicJob)
+        assert job.run_once() == 0  # nothing late yet
+        status_file.write_text(
+            json.dumps({"flights": [{"flight": "NH693", "date": DAY.isoformat(), "estimated": "13:50"}]}),
+            encoding="utf-8",
+        )
+        assert job.run_once() == 1
+        assert c.get(f"/api/v1/bookings/{b.json()['booking_id']}", headers=OP).json()["status"] == "cancelled"
+        day = c.get("/api/v1/airport/flights", params={"date": DAY.isoformat()}).json()
+        assert next(f for f in day["flights"] if f["flight"] == "NH693")["delay_min"] == 45
+        health = c.get("/health").json()
+        assert health["process"]["jobs"]["flight-status"]["runs"] >= 2

@@ -6,11 +6,15 @@ import json
 import re
 import shutil
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from dispatch.persistence.db import create_db_engine, migrate
+from dispatch.persistence.reference import import_city, load_city
+from noriai.city import load_bundle
 from noriai.cli import app
 from noriai.demo import DATA_DIR
 from tests.city_bundle import write_city
@@ -48,7 +52,33 @@ def _unclose(root: Path) -> None:
     (root / "zones.geojson").write_text(json.dumps(doc), encoding="utf-8")
 
 
+def _airport(
+    place: str = "hagi-sta", flights: str = "NH1,arrival,09:00,daily,HND,\n"
+) -> Callable[[Path], None]:
+    """Give the Hagi bundle an airport shared taxi (the demo tariff has an [airport] fare)."""
+
+    def apply(root: Path) -> None:
+        with (root / "city.toml").open("a", encoding="utf-8") as f:
+            f.write(f'\n[airport]\nplace_id = "{place}"\nflights = "flights.csv"\nbaggage_margin_min = 25\n')
+        (root / "flights.csv").write_text(
+            "flight,direction,scheduled,days,other_airport,note\nNH2,departure,10:00,daily,HND,\n" + flights,
+            encoding="utf-8",
+        )
+
+    return apply
+
+
 BROKEN = [
+    pytest.param(
+        _airport(place="hagi-airport"),
+        r"error: city\.toml:\d+ \[airport\.place_id\]: not a place of the city: 'hagi-airport'",
+        id="airport-unknown-place",
+    ),
+    pytest.param(
+        _airport(flights="NH1,arrival,9h00,daily,HND,\n"),
+        r"error: flights\.csv:3 \[scheduled\]: must be HH:MM",
+        id="airport-bad-flight-line",
+    ),
     pytest.param(
         _edit(
             "places.csv",
@@ -156,3 +186,21 @@ def test_a_missing_folder_or_file_is_an_error_not_a_traceback(tmp_path: Path) ->
     code, out = _check(root)
     assert code == 2
     assert "companies.toml: file not found" in out and "city.toml:9 [path]" in out
+
+
+def test_an_airport_bundle_is_checked_imported_and_read_back(tmp_path: Path) -> None:
+    """[airport] in city.toml: the timetable and margins travel through the database unchanged."""
+    root = write_city(tmp_path / "hagi")
+    _airport()(root)
+    code, out = _check(root)
+    assert code == 0, out
+    assert "place 'hagi-sta' is not of kind airport" in out  # a warning only
+    bundle, _ = load_bundle(root)
+    assert bundle is not None and bundle.city.airport is not None
+    engine = create_db_engine(f"sqlite:///{tmp_path / 'c.db'}")
+    migrate(engine)
+    import_city(engine, bundle.reference, bundle_path=str(root), now=datetime.now(UTC))
+    city = load_city(engine)
+    assert city is not None and city.airport == bundle.city.airport
+    assert city.airport.baggage_margin_s == 25 * 60 and city.airport.checkin_margin_s == 40 * 60
+    assert "NH1,arrival,09:00" in city.airport.flights_csv
