@@ -22,6 +22,7 @@ from dispatch.booking import (
 from dispatch.context import SYSTEM, DispatchContext
 from dispatch.day_model import build_day_model, ins_times, request_for, retime, route_distance, write_plan
 from dispatch.domain import Vehicle
+from dispatch.entitlements import return_vouchers
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
@@ -110,6 +111,8 @@ def transition(
             upd["reason"] = (detail or {}).get("reason") or None
         changed = replace(b, **upd)
         tx.save_booking(changed)
+        if event in (BookingEvent.CANCEL, BookingEvent.NO_SHOW) and b.state is not BookingStatus.PICKED_UP:
+            return_vouchers(tx, b, ctx.now())  # the ride was not made: its group-taxi vouchers go back
         audited = dict(detail or {})
         if "reason" in audited:
             text = audited.pop("reason")

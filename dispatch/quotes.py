@@ -22,13 +22,13 @@ from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, 
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
 from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
 from dispatch.duplicates import refuse_duplicate
+from dispatch.entitlements import consume_vouchers, rider_entitlements
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
-from fares import Concession, FareError, FareInputs, VehicleClass
-from fares import quote as fare_quote
+from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for
 from solver import (
     OPEN,
@@ -279,7 +279,7 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         ja = "その時間帯は空き車両がありません" if reason is None else "条件に合う車両がありません"
         return replace(b, status=BookingStatus.REJECTED.value, reason=f"{text} / {ja}")
     options = []
-    concession = Concession.DISABILITY if rider is not None and rider.disability_certificate else None
+    ent = rider_entitlements(ctx, rider, d)  # concession and vouchers: lines of each option's fare
     community = ctx.rules.community_zone(b.origin, b.destination)  # its vehicles, its fares
     zone = community.zone if community else zone_for(b.origin, ctx.zones)
     for o in opts:
@@ -289,7 +289,7 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         promised_to = o.pickup_s + p.pickup_window_after_s
         arrive_by = t if b.time_mode == TimeMode.ARRIVE_BY.value else None
         try:
-            fq = fare_quote(
+            fq = quote_for_rider(
                 FareInputs(
                     ctx.tariff.tariff_id,
                     ctx.tariff.version,
@@ -298,9 +298,9 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
                     ctx.wall_clock(d, o.pickup_s).replace(tzinfo=None),
                     vehicle_class=vehicle_class(veh.kind),
                     area_id=zone.zone_id if zone else None,
-                    concession=concession,
                 ),
                 ctx.tariff,
+                ent,
             )
         except FareError as exc:
             raise Invalid(f"cannot price this trip: {exc}", "運賃を計算できません") from None
@@ -463,6 +463,7 @@ def _confirm(
             quote_expires_at=None,
         )
         tx.save_booking(confirmed)
+        consume_vouchers(tx, confirmed, opt["fare"]["inputs"]["vouchers"], now)
         if scope is not None:
             tx.finish_idempotency(scope, booking_id)
         tx.audit(

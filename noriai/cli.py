@@ -31,7 +31,9 @@ city_app = typer.Typer(
     no_args_is_help=True,
 )
 keys_app = typer.Typer(help="API keys: create, list, rotate and revoke (SECURITY.md).", no_args_is_help=True)
+report_app = typer.Typer(help="Reports for the city: fares, concessions and vouchers.", no_args_is_help=True)
 app.add_typer(city_app, name="city")
+app.add_typer(report_app, name="report")
 app.add_typer(keys_app, name="keys")
 app.add_typer(darp_app, name="darp")
 app.add_typer(fare_app, name="fare")
@@ -647,6 +649,39 @@ def sim_sweep(
     for r in rows:
         table.add_row(*(str(v) for v in r.values()))
     Console().print(table)
+
+
+@report_app.command(
+    "monthly",
+    help="Per company: the month's rides, fares, concessions and vouchers (what the city reimburses).",
+)
+def report_monthly(
+    month: Annotated[str, typer.Option(help="YYYY-MM")],
+    company: Annotated[str | None, typer.Option(help="one company id (default: all)")] = None,
+    csv: Annotated[bool, typer.Option("--csv", help="one CSV line per ride instead of the totals")] = False,
+) -> None:
+    from dispatch.errors import DispatchError
+    from dispatch.persistence import create_db_engine, migrate
+    from dispatch.persistence.reference import load_reference_data
+    from dispatch.persistence.repository import Principal, Repository
+    from dispatch.reports import monthly_report, report_csv
+    from noriai.settings import Settings
+
+    engine = create_db_engine(Settings().database_url)
+    migrate(engine)
+    names = {c.company_id: c.name for c in load_reference_data(engine).companies}
+    try:
+        reports = monthly_report(Repository(engine), Principal("operator", "cli"), month, names, company)
+    except DispatchError as exc:
+        fail(f"{exc.message_en} / {exc.message_ja}")
+    if csv:
+        print(report_csv(reports), end="")
+        return
+    cols = ("rides", "fare_yen", "concession_yen", "vouchers", "voucher_yen", "paid_yen", "reimbursed_yen")
+    print(f"{'company':<16} " + " ".join(f"{c:>14}" for c in cols))
+    for r in reports:
+        t = r.totals()
+        print(f"{r.company_id:<16} " + " ".join(f"{t[c]:>14,}" for c in cols))
 
 
 def main() -> None:  # pragma: no cover - console entry point

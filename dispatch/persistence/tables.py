@@ -324,3 +324,30 @@ class RiderEventRow(SQLModel, table=True):
     actor: str
     event: str  # consent | export | erase
     detail: str = ""  # JSON
+
+
+class RiderEntitlementRow(SQLModel, table=True):
+    """Group-taxi vouchers a rider receives each fiscal year (グループタクシー利用券). The disability
+    discount and the elderly pass stay on the rider row (``disability_certificate``,
+    ``welfare_bus_pass``)."""
+
+    __tablename__ = "rider_entitlement"
+    rider_id: str = Field(foreign_key="rider.rider_id", primary_key=True)
+    vouchers_per_year: int = 0
+    updated_at: datetime
+
+
+class VoucherLedgerRow(SQLModel, table=True):
+    """One movement of a rider's vouchers: ``use`` (delta < 0) when a booking is confirmed with them,
+    ``return`` (delta > 0) when it is cancelled before pickup. Balance of a fiscal year =
+    vouchers_per_year + the sum of its deltas; a booking uses and returns at most once."""
+
+    __tablename__ = "voucher_ledger"
+    __table_args__ = (UniqueConstraint("booking_id", "kind"),)
+    entry_id: int | None = Field(default=None, primary_key=True)
+    rider_id: str = Field(foreign_key="rider.rider_id", index=True)
+    fiscal_year: int
+    booking_id: str = Field(foreign_key="booking.booking_id", index=True)
+    kind: str  # use | return
+    delta: int
+    at: datetime

@@ -58,6 +58,7 @@ from noriai.web.airport_api import airport_router
 from noriai.web.auth import Auth
 from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
+from noriai.web.entitlements_api import entitlements_router
 from noriai.web.fhir_api import fhir_router
 from noriai.web.guard import RateLimiter, install_guards
 from noriai.web.guest_guard import GuestGuard
@@ -192,6 +193,7 @@ def create_app(
     app.include_router(dispatch_router(app, service, notifier, metrics, auth))
     rights = DataRights(repo, service.now)
     app.include_router(rights_router(rights, auth.operator))
+    app.include_router(entitlements_router(service, auth.operator, auth.any_key))
     background: list[Job] = []
     if settings.retention_days > 0:  # anonymise finished trips older than the retention (SECURITY.md)
         days = settings.retention_days

@@ -131,7 +131,7 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         o["pickup_window"] = f"{hhmm(o['pickup_from_s'])}–{hhmm(o['pickup_to_s'])}"
         o["arrival"] = hhmm(o["arrive_by_s"]) if o["arrive_by_s"] is not None else hhmm(o["dropoff_s"])
         o["arrival_kind"] = "by" if o["arrive_by_s"] is not None else "around"
-        o.pop("fare", None)
+        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # concession, vouchers
     out: dict[str, Any] = {
         "booking_id": b.booking_id,
         "rider_id": b.rider_id,

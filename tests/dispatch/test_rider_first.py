@@ -134,6 +134,7 @@ def test_duplicates_and_early_no_shows_are_refused_over_http(client: TestClient)
         f"/api/v1/bookings/{ids[0]}/events", json={"event": "no_show"}, headers={"X-API-Key": keys[company]}
     )
     assert early.status_code == 409 and early.json()["error"] == "no_show_too_early"
+    assert "お迎え時間帯" in early.json()["message_ja"] and "pickup window" in early.json()["message"]
 
 
 def test_no_confirmed_fare_changes_when_others_join_or_the_day_is_reoptimised(
