@@ -125,9 +125,11 @@ class MobilityNeeds:
 
 @dataclass(frozen=True, slots=True)
 class Consent:
-    """Opt-in flags; the default is no reuse of a rider's data beyond serving their own bookings."""
+    """Opt-in flags; the default is no reuse of a rider's data beyond serving their own bookings.
+    ``given_on``: the day the rider agreed (None when not agreed, or agreed before dates were kept)."""
 
     data_reuse: bool = False
+    given_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +145,7 @@ class Rider:
     disability_certificate: bool
     welfare_bus_pass: bool
     consent: Consent
+    address: str = ""  # postal address of the home, for the driver's run sheet (may be empty)
 
 
 @dataclass(frozen=True, slots=True)

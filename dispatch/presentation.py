@@ -14,6 +14,8 @@ WEEKDAYS_JA = "月火水木金土日"
 
 def stop_view(b: Booking, kind: str, rider: Rider | None, state: str) -> dict[str, Any]:
     pickup = kind == "pickup"
+    lat, lon = (b.origin_lat, b.origin_lon) if pickup else (b.dest_lat, b.dest_lon)
+    at_home = rider is not None and abs(lat - rider.home.lat) < 1e-6 and abs(lon - rider.home.lon) < 1e-6
     return {
         "booking_id": b.booking_id,
         "kind": kind,
@@ -24,6 +26,7 @@ def stop_view(b: Booking, kind: str, rider: Rider | None, state: str) -> dict[st
         "rider_name": rider.name if rider else "",
         "rider_phone": rider.phone if rider else "",
         "place": b.origin_label if pickup else b.dest_label,
+        "address": rider.address if rider is not None and at_home else "",  # the driver finds a home by it
         "lat": b.origin_lat if pickup else b.dest_lat,
         "lon": b.origin_lon if pickup else b.dest_lon,
         "window": [b.promised_pickup_from_s, b.promised_pickup_to_s] if pickup else None,

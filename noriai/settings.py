@@ -65,6 +65,15 @@ class Settings(BaseSettings):
     )
     db_pool_size: int = Field(default=10, description="PostgreSQL connections kept per engine and process")
     db_max_overflow: int = Field(default=20, description="extra PostgreSQL connections per engine under load")
+    map_tile_url: str = Field(
+        default="https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png",
+        description="street map tiles for the company view ({z}/{x}/{y}); GSI 地理院タイル by default, "
+        "e.g. https://tile.openstreetmap.org/{z}/{x}/{y}.png; empty = schematic map only",
+    )
+    map_tile_attribution: str = Field(
+        default='<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
+        description="attribution shown on the map (HTML), as the tile provider requires",
+    )
     max_walk_m: float = Field(default=800.0, description="trip planner: longest walk to or from a stop")
     booking_phone: str = Field(
         default="083-000-1000", description="shared-taxi booking centre phone, published in GTFS-Flex"

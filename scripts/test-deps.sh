@@ -4,6 +4,8 @@ set -euo pipefail
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+# a Japanese font, so the pages' screenshots (var/artefacts/screenshots) show text, not empty boxes
+[ -n "$(fc-list :lang=ja 2>/dev/null)" ] || missing+=(fonts-ipafont-gothic)
 if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then missing+=(postgresql); fi
 if [ ${#missing[@]} -gt 0 ]; then
   echo "test-deps: installing ${missing[*]} with apt-get" >&2

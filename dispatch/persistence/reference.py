@@ -378,6 +378,8 @@ def rider_to_row(r: Rider) -> RiderRow:
         disability_certificate=r.disability_certificate,
         welfare_bus_pass=r.welfare_bus_pass,
         consent_data_reuse=r.consent.data_reuse,
+        consent_given_on=r.consent.given_on,
+        address=r.address,
     )
 
 
@@ -393,7 +395,8 @@ def rider_from_row(r: RiderRow) -> Rider:
         needs=MobilityNeeds(r.wheelchair, r.walker, r.companion),
         disability_certificate=r.disability_certificate,
         welfare_bus_pass=r.welfare_bus_pass,
-        consent=Consent(r.consent_data_reuse),
+        consent=Consent(r.consent_data_reuse, r.consent_given_on),
+        address=r.address,
     )
 
 

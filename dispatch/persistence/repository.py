@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -102,9 +102,14 @@ class Tx:
     def search_riders(self, q: str, limit: int = 20) -> list[Rider]:
         q = q.strip()
         digits = "".join(ch for ch in q if ch.isdigit())
+        # kana are stored as hiragana (dispatch.riders.to_hiragana): katakana typed by the operator
+        # matches too, and so does a reading typed without the space between family and given name
+        hira = "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in q)
         conds = [
             col(RiderRow.name).contains(q, autoescape=True),
-            col(RiderRow.kana).contains(q, autoescape=True),
+            func.replace(RiderRow.name, " ", "").contains(q.replace(" ", "")),
+            col(RiderRow.kana).contains(hira, autoescape=True),
+            func.replace(RiderRow.kana, " ", "").contains(hira.replace(" ", "").replace("\u3000", "")),
         ]
         if len(digits) >= 3:
             # phone numbers are stored with hyphens; match on the digits the operator typed
@@ -131,6 +136,10 @@ class Tx:
 
     def add_rider(self, rider: Rider) -> None:
         self.s.add(rider_to_row(rider))
+        self.s.flush()
+
+    def update_rider(self, rider: Rider) -> None:
+        self.s.merge(rider_to_row(rider))
         self.s.flush()
 
     # --- idempotency keys ---------------------------------------------------------------------------

@@ -71,6 +71,8 @@ class RiderRow(SQLModel, table=True):
     consent_data_reuse: bool = False
     source: str = "operator"  # operator (entered in the console or by a guest) | bundle (riders.csv)
     erased_at: datetime | None = None  # personal data removed on the rider's request (rider_event says who)
+    consent_given_on: date | None = None
+    address: str = ""
 
 
 class ZoneRow(SQLModel, table=True):

@@ -58,7 +58,9 @@ from noriai.web.airport_api import airport_router
 from noriai.web.auth import Auth
 from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
+from noriai.web.docs import install_static_and_docs
 from noriai.web.entitlements_api import entitlements_router
+from noriai.web.errors import install_error_handlers
 from noriai.web.fhir_api import fhir_router
 from noriai.web.guard import RateLimiter, install_guards
 from noriai.web.guest_guard import GuestGuard
@@ -68,6 +70,7 @@ from noriai.web.pages import pages_router
 from noriai.web.phone_codes import PhoneCodes
 from noriai.web.plan import DemoBikeShare, PolledBikeShare, RealtimeDelays, plan_router
 from noriai.web.planning import planning_router
+from noriai.web.riders_api import riders_router
 from noriai.web.rights_api import rights_router
 from noriai.web.webhooks_api import webhooks_router
 from planner.taxi import DispatchTaxiQuoter
@@ -173,7 +176,11 @@ def create_app(
         title="Noriai",
         summary="Demand-responsive shared taxi and MaaS dispatch (乗合)",
         version="0.1.0",
+        docs_url=None,  # served from vendored files by install_static_and_docs (works offline)
+        redoc_url=None,
     )
+    install_static_and_docs(app)
+    install_error_handlers(app)
     app.state.engine = engine
     app.state.live = live
     app.state.reference = reference
@@ -198,7 +205,14 @@ def create_app(
     if settings.retention_days > 0:  # anonymise finished trips older than the retention (SECURITY.md)
         days = settings.retention_days
         background.append(PeriodicJob("retention", 3600.0, lambda: rights.apply_retention(days)))
-    app.include_router(pages_router(service))
+    app.include_router(
+        pages_router(
+            service,
+            days_ahead=settings.materialise_days_ahead,
+            tile_url=settings.map_tile_url,
+            tile_attribution=settings.map_tile_attribution,
+        )
+    )
     deliverer = _add_webhooks(app, settings, service, webhook_store)
     _add_clinics(app, settings, service, engine, demo is not None and prepare)
     airport = city.airport if city else None
@@ -219,6 +233,7 @@ def create_app(
         if airport.status_url and settings.flight_status_interval_s > 0:
             background.append(flight_status_job(air, airport.status_url, settings.flight_status_interval_s))
     app.include_router(planning_router(service))  # /planning: the simulator for city officers (#15)
+    app.include_router(riders_router(service))
     _compose_background(app, settings, service, [deliverer, *background])
 
     @app.get("/health", tags=["ops"], responses={503: {"description": "the database does not answer"}})

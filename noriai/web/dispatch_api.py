@@ -131,7 +131,7 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         o["pickup_window"] = f"{hhmm(o['pickup_from_s'])}–{hhmm(o['pickup_to_s'])}"
         o["arrival"] = hhmm(o["arrive_by_s"]) if o["arrive_by_s"] is not None else hhmm(o["dropoff_s"])
         o["arrival_kind"] = "by" if o["arrive_by_s"] is not None else "around"
-        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # concession, vouchers
+        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # concession, vouchers: why one option costs more
     out: dict[str, Any] = {
         "booking_id": b.booking_id,
         "rider_id": b.rider_id,
@@ -192,9 +192,13 @@ def rider_view(r: Any, *, full: bool) -> dict[str, Any]:
             {
                 "home": {"lat": r.home.lat, "lon": r.home.lon},
                 "birth_year": r.birth_year,
+                "address": r.address,
                 "disability_certificate": r.disability_certificate,
                 "welfare_bus_pass": r.welfare_bus_pass,
-                "consent": {"data_reuse": r.consent.data_reuse},
+                "consent": {
+                    "data_reuse": r.consent.data_reuse,
+                    "given_on": r.consent.given_on.isoformat() if r.consent.given_on else None,
+                },
             }
         )
     return out

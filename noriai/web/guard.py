@@ -30,6 +30,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bus_location.live_redis import fast_redis
 from dispatch.service import DispatchError
+from noriai.web.errors import validation_body
 
 log = logging.getLogger("noriai.web.guard")
 
@@ -183,6 +184,8 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
             "message": "the request is not valid; see detail",
             "message_ja": "入力内容が正しくありません",
             "detail": validation_errors(exc.errors()),
+            # each bad field with its own code and sentences, for pages to show next to the field
+            "fields": validation_body(exc.errors())["fields"],
         },
         status_code=422,
     )

@@ -24,7 +24,9 @@ KIND_JA = {
 }
 
 
-def pages_router(svc: DispatchService) -> APIRouter:
+def pages_router(
+    svc: DispatchService, *, days_ahead: int = 7, tile_url: str = "", tile_attribution: str = ""
+) -> APIRouter:
     router = APIRouter(include_in_schema=False)
 
     def _places() -> list[dict[str, object]]:
@@ -52,14 +54,24 @@ def pages_router(svc: DispatchService) -> APIRouter:
             {
                 "role": "operator",
                 "places": _places(),
+                "today": svc.now().date().isoformat(),
                 "tomorrow": (svc.now().date() + timedelta(days=1)).isoformat(),
+                "days_ahead": days_ahead,
             },
         )
 
     @router.get("/company", response_class=HTMLResponse)
     def company_view(request: Request) -> HTMLResponse:
         return TEMPLATES.TemplateResponse(
-            request, "company.html", {"role": "company", "today": svc.now().date().isoformat()}
+            request,
+            "company.html",
+            {
+                "role": "company",
+                "today": svc.now().date().isoformat(),
+                "places": _places(),
+                "tile_url": tile_url,
+                "tile_attribution": tile_attribution,
+            },
         )
 
     return router

@@ -3,11 +3,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
+import jpholiday
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
@@ -34,13 +35,103 @@ def _dep(d: Departure) -> dict[str, Any]:
     }
 
 
+DAY_KINDS = (
+    ("weekday", "平日", "Weekdays"),
+    ("saturday", "土曜", "Saturdays"),
+    ("holiday", "日曜・祝日", "Sundays and holidays"),
+)
+
+
+def day_kind(d: date) -> str:
+    if d.weekday() == 6 or jpholiday.is_holiday(d):
+        return "holiday"
+    return "saturday" if d.weekday() == 5 else "weekday"
+
+
+def route_names(feed: Feed) -> dict[str, dict[str, str]]:
+    return {
+        rid: {"short": r.short_name, "long": r.long_name, "display": r.display_name}
+        for rid, r in feed.routes.items()
+    }
+
+
+def timetable_tabs(feed: Feed, stop_id: str, d: date) -> list[dict[str, Any]]:
+    """The stop's combined timetable (総合時刻表) as weekday / Saturday / Sunday-and-holiday tabs, each
+    with one table per route and direction (hour rows, minutes). Each tab shows the first day of its
+    kind from ``d`` on; the Saturday and holiday tabs merge when they run the same trips."""
+    english = {s.name: s.names.get("en", "") for s in feed.stops.values()}
+    firsts: dict[str, date] = {}
+    for k in range(21):
+        day = d + timedelta(days=k)
+        firsts.setdefault(day_kind(day), day)
+    tabs: list[dict[str, Any]] = []
+    seen: dict[frozenset[str], dict[str, Any]] = {}
+    for key, ja, en in DAY_KINDS:
+        if key not in firsts:
+            continue
+        day = firsts[key]
+        deps = stop_timetable(feed, stop_id, day)
+        trips = frozenset(x.trip_id for x in deps)
+        if trips in seen:  # same service as an earlier tab: one tab for both (土休日)
+            tab = seen[trips]
+            tab["ja"], tab["en"] = "土曜・日曜・祝日", "Saturdays, Sundays and holidays"
+            tab["covers_day"] = tab["covers_day"] or day_kind(d) == key
+            continue
+        groups: dict[tuple[str, int], dict[str, Any]] = {}
+        midnight = datetime(day.year, day.month, day.day, tzinfo=JST)
+        for dep in deps:
+            trip = feed.trips[dep.trip_id]
+            route = feed.routes[trip.route_id]
+            g = groups.setdefault(
+                (trip.route_id, trip.direction_id if trip.direction_id is not None else -1),
+                {
+                    "route_short": route.short_name,
+                    "route_long": route.long_name,
+                    "headsigns": [],
+                    "hours": {},
+                },
+            )
+            if trip.headsign not in g["headsigns"]:
+                g["headsigns"].append(trip.headsign)
+            hour = int((dep.scheduled - midnight).total_seconds() // 3600)
+            g["hours"].setdefault(hour, []).append(
+                {"minute": dep.scheduled.strftime("%M"), "mark": g["headsigns"].index(trip.headsign)}
+            )
+        tables = []
+        for (_rid, _dir), g in sorted(groups.items()):
+            g["headsigns"] = [
+                {"ja": h, "en": english.get(h, ""), "mark": "abcdefgh"[i]}
+                for i, h in enumerate(g["headsigns"])
+            ]
+            g["hours"] = sorted(g["hours"].items())
+            tables.append(g)
+        tab = {
+            "key": key,
+            "ja": ja,
+            "en": en,
+            "date": day,
+            "covers_day": day_kind(d) == key,
+            "tables": tables,
+        }
+        seen[trips] = tab
+        tabs.append(tab)
+    return tabs
+
+
 def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
     r = APIRouter()
 
     def stop_or_404(stop_id: str) -> str:
         scoped = stop_id if stop_id.startswith(f"{feed.feed_id}:") else feed.scoped(stop_id)
         if scoped not in feed.stops:
-            raise HTTPException(404, detail=f"unknown stop {stop_id!r} / 停留所が見つかりません")
+            raise HTTPException(
+                404,
+                detail={
+                    "error": "unknown_stop",
+                    "message": f"unknown stop {stop_id!r}",
+                    "message_ja": f"停留所「{stop_id}」が見つかりません",
+                },
+            )
         return scoped
 
     @r.get("/api/v1/stops", tags=["bus"])
@@ -87,7 +178,14 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
     def route_table(route_id: str, day: Annotated[Day | None, Query(alias="date")] = None) -> dict[str, Any]:
         scoped = route_id if route_id.startswith(f"{feed.feed_id}:") else feed.scoped(route_id)
         if scoped not in feed.routes:
-            raise HTTPException(404, detail=f"unknown route {route_id!r} / 路線が見つかりません")
+            raise HTTPException(
+                404,
+                detail={
+                    "error": "unknown_route",
+                    "message": f"unknown route {route_id!r}",
+                    "message_ja": f"路線「{route_id}」が見つかりません",
+                },
+            )
         d = day or datetime.now(JST).date()
         trips = route_timetable(feed, scoped, d)
         return {
@@ -116,16 +214,19 @@ def transit_router(feed: Feed, writer: RealtimeWriter) -> APIRouter:
         scoped = stop_or_404(stop_id)
         now = datetime.now(JST)
         d = day or now.date()
-        table = stop_timetable(feed, scoped, d, writer.snapshot)
-        by_hour: dict[int, list[Departure]] = {}
-        for dep in table:
-            hour = int((dep.scheduled - datetime(d.year, d.month, d.day, tzinfo=JST)).total_seconds() // 3600)
-            by_hour.setdefault(hour, []).append(dep)
         upcoming = next_departures(feed, scoped, now, limit=5, snapshot=writer.snapshot)
+        tabs = timetable_tabs(feed, scoped, d)
         return TEMPLATES.TemplateResponse(
             request,
             "bus_stop.html",
-            {"stop": feed.stops[scoped], "day": d, "by_hour": sorted(by_hour.items()), "upcoming": upcoming},
+            {
+                "stop": feed.stops[scoped],
+                "day": d,
+                "tabs": tabs,
+                "active": next((t["key"] for t in tabs if t["covers_day"]), tabs[0]["key"] if tabs else ""),
+                "upcoming": upcoming,
+                "routes": route_names(feed),
+            },
         )
 
     return r

@@ -27,8 +27,8 @@ def test_home_page_links_through_to_a_bus_stop_timetable(base_url: str, browser:
     page.click("text=バス接近情報・総合時刻表")
     page.wait_for_url("**/bus")
     page.click("text=湯田温泉")
-    page.wait_for_selector("#timetable")
+    page.wait_for_selector("#combined [role=tabpanel]:not([hidden]) table.tt")
     assert "総合時刻表" in page.content()
-    rows = page.locator("#timetable tr").count()
+    rows = page.locator("#combined [role=tabpanel]:not([hidden]) table.tt").first.locator("tr").count()
     assert rows >= 10  # one row per service hour
     page.close()

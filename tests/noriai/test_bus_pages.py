@@ -37,7 +37,9 @@ def test_combined_timetable_api_and_page(client: TestClient) -> None:
 
 def test_unknown_stop_is_a_404_with_a_message(client: TestClient) -> None:
     r = client.get("/api/v1/stops/NOPE/departures")
-    assert r.status_code == 404 and "unknown stop" in r.json()["detail"]
+    body = r.json()
+    assert r.status_code == 404 and body["error"] == "unknown_stop" and "unknown stop" in body["message"]
+    assert "停留所" in body["message_ja"]
     assert client.get("/api/v1/stops/S001/departures", params={"limit": 0}).status_code == 422
 
 

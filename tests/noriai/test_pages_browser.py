@@ -1,0 +1,101 @@
+"""Public pages in real headless Chromium, offline: home, bus stops and their combined timetables,
+the API reference (/docs, /redoc from vendored files). Each page passes axe-core and is photographed
+at 1280 px and 390 px (tests/noriai/pages_check.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Route, expect
+
+from dispatch.service import TOKYO
+from tests.dispatch.helpers import Clock
+from tests.noriai.pages_check import artefacts_dir, check_page
+from tests.servers import serve_demo
+
+pytestmark = pytest.mark.browser
+
+CLOCK = Clock(datetime(2026, 11, 24, 7, 0, tzinfo=TOKYO))  # a Tuesday
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serve_demo(tmp_path_factory.mktemp("pages"), CLOCK) as url:
+        yield url
+
+
+@pytest.fixture()
+def offline(browser: Browser, app_url: str) -> Iterator[BrowserContext]:
+    """A browser context that can reach only the app: any other host fails, as with no network."""
+    ctx = browser.new_context(locale="ja-JP")
+    outside: list[str] = []
+
+    def block(route: Route) -> None:
+        if route.request.url.startswith(app_url) or route.request.url.startswith("data:"):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    ctx.route("**/*", block)
+    yield ctx
+    ctx.close()
+    assert not outside, f"pages asked for outside resources: {outside}"
+
+
+def test_home_page_lists_every_part(app_url: str, offline: BrowserContext) -> None:
+    page = offline.new_page()
+    page.goto(app_url + "/")
+    expect(page.locator("nav .card")).to_have_count(8)
+    check_page(page, "home")
+
+
+def test_the_timetable_shows_one_direction_per_table_with_day_tabs(
+    app_url: str, offline: BrowserContext
+) -> None:
+    page = offline.new_page()
+    page.goto(app_url + "/bus")
+    page.get_by_role("link", name="湯田温泉", exact=True).click()
+    expect(page.locator("h1")).to_contain_text("湯田温泉")
+    page.goto(app_url + "/bus/stops/S006?date=2026-11-24")
+    weekday = page.locator("#panel-weekday")
+    expect(weekday).to_be_visible()
+    tables = weekday.locator("table.tt")
+    assert tables.count() >= 2
+    for i in range(tables.count()):
+        caption = tables.nth(i).locator("caption").inner_text()
+        assert "方面" in caption and ("〜" in caption or "循環" in caption), caption  # route name + direction
+    # each table holds one route and one direction: its headsigns are one side of the line
+    captions = [tables.nth(i).locator("caption").inner_text() for i in range(tables.count())]
+    assert any("日赤前" in c for c in captions) and any("新山口駅" in c for c in captions)
+    assert not any("日赤前" in c and "新山口駅 (" in c for c in captions)
+    # the Saturday/holiday tab shows the weekend service (fewer buses), not today's
+    tabs = page.get_by_role("tab")
+    assert tabs.count() >= 2
+    weekday_minutes = weekday.locator("td span").count()
+    tabs.nth(1).click()
+    expect(weekday).to_be_hidden()
+    other = page.locator("[role=tabpanel]:not([hidden])")
+    expect(other).to_have_count(1)
+    assert 0 < other.locator("td span").count() < weekday_minutes
+    tabs.nth(0).click()
+    check_page(page, "bus-stop")
+
+
+def test_bus_index_page(app_url: str, offline: BrowserContext) -> None:
+    page = offline.new_page()
+    page.goto(app_url + "/bus")
+    expect(page.locator("li")).to_have_count(18)
+    check_page(page, "bus-index")
+
+
+def test_api_reference_works_offline(app_url: str, offline: BrowserContext) -> None:
+    page = offline.new_page()
+    page.goto(app_url + "/docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Noriai", timeout=20_000)
+    expect(page.locator(".opblock").first).to_be_visible()
+    page.screenshot(path=str(artefacts_dir() / "docs-1280.png"))
+    page.goto(app_url + "/redoc")
+    expect(page.locator("h1").first).to_contain_text("Noriai", timeout=20_000)
