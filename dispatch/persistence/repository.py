@@ -107,9 +107,11 @@ class Tx:
         hira = "".join(chr(ord(c) - 0x60) if "\u30a1" <= c <= "\u30f6" else c for c in q)
         conds = [
             col(RiderRow.name).contains(q, autoescape=True),
-            func.replace(RiderRow.name, " ", "").contains(q.replace(" ", "")),
+            func.replace(RiderRow.name, " ", "").contains(q.replace(" ", ""), autoescape=True),
             col(RiderRow.kana).contains(hira, autoescape=True),
-            func.replace(RiderRow.kana, " ", "").contains(hira.replace(" ", "").replace("\u3000", "")),
+            func.replace(RiderRow.kana, " ", "").contains(
+                hira.replace(" ", "").replace("\u3000", ""), autoescape=True
+            ),
         ]
         if len(digits) >= 3:
             # phone numbers are stored with hyphens; match on the digits the operator typed

@@ -60,7 +60,6 @@ from noriai.web.city import city_bike_folder, city_router, load_city_feeds
 from noriai.web.dispatch_api import dispatch_router
 from noriai.web.docs import install_static_and_docs
 from noriai.web.entitlements_api import entitlements_router
-from noriai.web.errors import install_error_handlers
 from noriai.web.fhir_api import fhir_router
 from noriai.web.guard import RateLimiter, install_guards
 from noriai.web.guest_guard import GuestGuard
@@ -180,7 +179,6 @@ def create_app(
         redoc_url=None,
     )
     install_static_and_docs(app)
-    install_error_handlers(app)
     app.state.engine = engine
     app.state.live = live
     app.state.reference = reference

@@ -1,20 +1,15 @@
-"""Every 4xx answer of the API in one shape, for people and for programs:
+"""Sentences for the error bodies that ``noriai.web.guard`` answers (``ErrorOut``):
 
-``{"error": code, "message": English sentence, "message_ja": Japanese sentence, "fields": [...]}``
+``{"error": code, "message": English, "message_ja": Japanese, "detail": ..., "fields": [...]}``
 
 ``fields`` (request validation only) names each bad field with its own code and both sentences, so a
-page can put the message next to the field. Pydantic's raw error list never reaches a client.
+page can put the message next to the field in the page's language (pages never show raw JSON).
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
-
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
 
 # Field names as people know them (the last part of the pydantic location).
 FIELD_NAMES: dict[str, tuple[str, str]] = {
@@ -123,6 +118,12 @@ def _sentences(err: Mapping[str, Any]) -> tuple[str, str, str]:
                 f"{ja_name}は「時:分」（例: 9:30）で入力してください。",
                 f"{en_name.capitalize()} must be HH:MM, e.g. 9:30.",
             )
+        if "date" in field:
+            return (
+                "bad_date",
+                f"{ja_name}を正しい日付（例: 2026-11-24）で入力してください。",
+                f"{en_name.capitalize()} must be a date such as 2026-11-24.",
+            )
         if field == "phone":
             return (
                 "bad_phone",
@@ -143,22 +144,13 @@ def _sentences(err: Mapping[str, Any]) -> tuple[str, str, str]:
     return "invalid_value", f"{ja_name}が正しくありません。", f"{en_name.capitalize()} is not valid."
 
 
-def validation_body(errors: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
-    fields = []
-    for err in errors:
+def field_errors(errors: Sequence[Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Each bad field of a request validation error with its own code and both sentences."""
+    out = []
+    for err in list(errors)[:10]:
         code, ja, en = _sentences(err)
-        fields.append({"field": _field(err.get("loc", ())), "code": code, "message": en, "message_ja": ja})
-    first = (
-        fields[0]
-        if fields
-        else {"message": "The request is not valid.", "message_ja": "入力内容が正しくありません。"}
-    )
-    return {
-        "error": "invalid_request",
-        "message": first["message"],
-        "message_ja": first["message_ja"],
-        "fields": fields,
-    }
+        out.append({"field": _field(err.get("loc", ())), "code": code, "message": en, "message_ja": ja})
+    return out
 
 
 STATUS_SENTENCES: dict[int, tuple[str, str, str]] = {
@@ -192,17 +184,3 @@ def http_error_body(status: int, detail: Any) -> dict[str, Any]:
     if isinstance(detail, str) and detail and detail not in ("Not Found", "Method Not Allowed"):
         en = detail
     return {"error": code, "message": en, "message_ja": ja}
-
-
-def install_error_handlers(app: FastAPI) -> None:
-    @app.exception_handler(RequestValidationError)
-    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
-        return JSONResponse(validation_body(exc.errors()), status_code=422)
-
-    @app.exception_handler(StarletteHTTPException)
-    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return JSONResponse(
-            http_error_body(exc.status_code, exc.detail),
-            status_code=exc.status_code,
-            headers=getattr(exc, "headers", None),
-        )

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -30,7 +31,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bus_location.live_redis import fast_redis
 from dispatch.service import DispatchError
-from noriai.web.errors import validation_body
+from noriai.web.errors import field_errors, http_error_body
 
 log = logging.getLogger("noriai.web.guard")
 
@@ -42,6 +43,7 @@ class ErrorOut(BaseModel):
     message: str
     message_ja: str
     detail: list[dict[str, Any]] | str | None = None
+    fields: list[dict[str, str]] | None = None  # 422: each bad field, its code and both sentences
 
 
 ERROR_STATUSES = {
@@ -185,7 +187,7 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
             "message_ja": "入力内容が正しくありません",
             "detail": validation_errors(exc.errors()),
             # each bad field with its own code and sentences, for pages to show next to the field
-            "fields": validation_body(exc.errors())["fields"],
+            "fields": field_errors(exc.errors()),
         },
         status_code=422,
     )
@@ -245,21 +247,14 @@ def client_address(request: Request) -> str:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
-    """FastAPI's own errors (unknown path, wrong method, a route's HTTPException) in the error schema;
-    ``detail`` keeps FastAPI's sentence for clients that read it."""
+    """FastAPI's own errors (unknown path, wrong method, a route's HTTPException) in the error schema:
+    a route's ``{"error", "message", "message_ja"}`` detail as it is, else the status's code with an
+    English and a Japanese sentence; ``detail`` keeps FastAPI's sentence for clients that read it."""
     assert isinstance(exc, HTTPException)
-    text = _clean(str(exc.detail), 300)
-    code = {401: "unauthorized", 403: "forbidden", 404: "not_found", 405: "method_not_allowed"}
-    return JSONResponse(
-        {
-            "error": code.get(exc.status_code, "error"),
-            "message": text,
-            "message_ja": text,
-            "detail": text,
-        },
-        status_code=exc.status_code,
-        headers=getattr(exc, "headers", None),
-    )
+    body = http_error_body(exc.status_code, exc.detail)
+    body = {k: _clean(v, 300) for k, v in body.items()}
+    body["detail"] = body["message"] if isinstance(exc.detail, Mapping) else _clean(str(exc.detail), 300)
+    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
 
 def _document_errors(app: FastAPI) -> None:

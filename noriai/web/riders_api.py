@@ -5,7 +5,6 @@ rider's recurring rules (``noriai.jobs.materialiser_job`` turns the rules into b
 """
 
 import json
-import logging
 from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
@@ -21,8 +20,6 @@ from dispatch.riders import RiderFieldError, RiderForm, RiderRegistry
 from dispatch.service import DispatchError, DispatchService, Forbidden
 from geo import LatLon
 from noriai.web.dispatch_api import rider_view
-
-log = logging.getLogger("noriai.recurring")
 
 
 class NeedsIn(BaseModel):
