@@ -28,6 +28,7 @@ from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
+from dispatch.riders import phone_digits, valid_phone
 from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for
 from solver import (
@@ -165,12 +166,14 @@ def book_guest(ctx: DispatchContext, g: GuestBookingRequest, idempotency_key: st
     registered rider's name and never applies their discounts. A guest rider with the same phone and
     name is reused. A retry with the same idempotency key and body returns the same booking."""
     name = g.name.strip()
-    digits = "".join(ch for ch in g.phone if ch in "0123456789")
+    digits = phone_digits(g.phone)  # "0830001234" or, from abroad, "+447700900123" (E.164)
     if not 1 <= len(name) <= 60:
         raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
-    if not 10 <= len(digits) <= 11 or not digits.startswith("0"):
+    if not valid_phone(g.phone):
         raise Invalid(
-            "phone must be a Japanese number of 10 or 11 digits", "電話番号（10〜11桁）を入力してください"
+            "phone must be a Japanese number of 10 or 11 digits or an international one (+44 7700 900123)",
+            "電話番号（10〜11桁、海外の番号は +国番号から）を入力してください",
+            code="bad_phone",
         )
     if not idempotency_key:
         return _book_guest(ctx, g, name, digits, None)
@@ -193,7 +196,7 @@ def _book_guest(
             None,
         )
         if rider is None:
-            phone = f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
+            phone = digits if digits.startswith("+") else f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
             rider = Rider(
                 rider_id=new_id(GUEST_RIDER_PREFIX),
                 name=name,

@@ -74,6 +74,11 @@ class Settings(BaseSettings):
         default='<a href="https://maps.gsi.go.jp/development/ichiran.html">地理院タイル</a>',
         description="attribution shown on the map (HTML), as the tile provider requires",
     )
+    guest_link_secret: str | None = Field(
+        default=None,
+        description="signs the cancel links of trip-planner bookings; unset = random per start "
+        "(links then stop working after a restart)",
+    )
     max_walk_m: float = Field(default=800.0, description="trip planner: longest walk to or from a stop")
     booking_phone: str = Field(
         default="083-000-1000", description="shared-taxi booking centre phone, published in GTFS-Flex"

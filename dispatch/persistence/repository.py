@@ -133,8 +133,8 @@ class Tx:
         digits = "".join(ch for ch in phone if ch in "0123456789")
         rows = self.s.exec(
             select(RiderRow).where(col(RiderRow.phone).contains(digits[-4:])).order_by(RiderRow.rider_id)
-        ).all()
-        return [rider_from_row(r) for r in rows if r.phone.replace("-", "") == digits]
+        ).all()  # (digits only on both sides: "083-000-3001" and "+44 7700 900123" alike)
+        return [rider_from_row(r) for r in rows if "".join(c for c in r.phone if c.isdigit()) == digits]
 
     def add_rider(self, rider: Rider) -> None:
         self.s.add(rider_to_row(rider))

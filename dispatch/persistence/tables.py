@@ -21,7 +21,7 @@ class PlaceRow(SQLModel, table=True):
     kind: str = Field(index=True)
     lat: float
     lon: float
-    note: str = ""
+    note: str = ""  # e.g. where a taxi waits at a station: "pickup: 日本語 / English"
     active: bool = True  # False: removed from the city bundle but still used by bookings (retired)
 
 

@@ -277,6 +277,7 @@ def create_app(
                 _trip_planner(settings, service, feeds, writer, app),
                 booking_phone,
                 guest_guard,
+                settings.guest_link_secret.encode() if settings.guest_link_secret else None,
             )
         )
         targets = _realtime_targets(settings, city, feeds)

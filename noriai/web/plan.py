@@ -3,6 +3,9 @@
 (No ``from __future__ import annotations``: FastAPI reads the body model's annotations at runtime.)
 """
 
+import hashlib
+import hmac
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -18,7 +21,9 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bikeshare import BikeShareSystem, GbfsPoller
 from bus_location import RealtimeWriter
-from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, parse_hhmm
+from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, hhmm, parse_hhmm
+from dispatch.context import GUEST
+from dispatch.errors import NotFound
 from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
 from geo import LatLon
 from gtfs.flex import flex_zip
@@ -120,10 +125,37 @@ class PhoneCodeIn(BaseModel):
     phone: str = Field(min_length=10, max_length=20, pattern=PHONE_PATTERN)
 
 
+class GuestCancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: str = Field(min_length=1, max_length=64)
+
+
+def _pickup_point(note: str) -> dict[str, str] | None:
+    """Where a taxi waits at a place, from its note "pickup: 日本語 / English" (stations: exit, rank)."""
+    if not note.startswith("pickup:"):
+        return None
+    ja, _, en = note.removeprefix("pickup:").strip().partition(" / ")
+    return {"ja": ja.strip(), "en": (en or ja).strip()}
+
+
+def reason_sentences(reason: str) -> tuple[str, str]:
+    """A rejection reason ("code: English / 日本語") as (English, Japanese) sentences without the code."""
+    en, _, ja = reason.partition(" / ")
+    en = en.split(": ", 1)[1] if ": " in en else en
+    return en, ja or en
+
+
 def plan_router(
-    svc: DispatchService, planner: TripPlanner, booking_phone: str, guard: GuestGuard
+    svc: DispatchService,
+    planner: TripPlanner,
+    booking_phone: str,
+    guard: GuestGuard,
+    link_secret: bytes | None = None,
 ) -> APIRouter:
+    """``link_secret`` signs the guests' cancel links (random per process when not given: links then
+    stop working after a restart; set GUEST_LINK_SECRET)."""
     r = APIRouter()
+    link_secret = link_secret or secrets.token_bytes(32)
 
     def place(text: str, which: str) -> tuple[LatLon, str, str]:
         """A place id from the list, or "lat,lon" (a map click). Returns (point, name ja, name en)."""
@@ -257,18 +289,16 @@ def plan_router(
         with guard.guest_booking(client_address(request), body.phone, body.code):
             booking = _book_guest(a, b, mode, body, idempotency_key)
         if booking.state is BookingStatus.REJECTED:
+            en, ja = reason_sentences(booking.reason or "")
             return JSONResponse(
-                {
-                    "error": "no_vehicle",
-                    "message": booking.reason,
-                    "message_ja": booking.reason,
-                    "booking_id": booking.booking_id,
-                },
+                {"error": "no_vehicle", "message": en, "message_ja": ja, "booking_id": booking.booking_id},
                 status_code=409,
             )
         return JSONResponse(
             {
                 "booking_id": booking.booking_id,
+                "reference": booking.booking_id,
+                "cancel_url": f"/plan/bookings/{booking.booking_id}?t={cancel_token(booking.booking_id)}",
                 "status": booking.status,
                 "fare_yen": booking.fare_yen,
                 "pickup_from_s": booking.promised_pickup_from_s,
@@ -300,6 +330,45 @@ def plan_router(
             idempotency_key,
         )
 
+    def cancel_token(booking_id: str) -> str:
+        """What the rider's cancel link carries: only whoever got the link can cancel the booking."""
+        return hmac.new(link_secret, booking_id.encode(), hashlib.sha256).hexdigest()[:24]
+
+    def guest_booking(booking_id: str, token: str) -> Booking:
+        try:
+            b = svc.booking(GUEST, booking_id)
+        except NotFound:
+            b = None
+        if b is None or not hmac.compare_digest(token, cancel_token(booking_id)):
+            raise NotFound(
+                "no such booking, or the link is not valid", "予約が見つからないか、リンクが正しくありません"
+            )
+        return b
+
+    @r.post("/api/v1/plan/taxi-bookings/{booking_id}/cancel", tags=["planner"])
+    def cancel_taxi(booking_id: str, body: GuestCancelIn) -> dict[str, Any]:
+        """Cancel a booking made from the trip planner, with the token of its cancel link."""
+        guest_booking(booking_id, body.token)
+        b = svc.cancel(GUEST, booking_id, "cancelled by the rider from the trip planner")
+        return {"booking_id": b.booking_id, "status": b.status, "status_ja": b.state.label_ja}
+
+    @r.get("/plan/bookings/{booking_id}", response_class=HTMLResponse, include_in_schema=False)
+    def booking_page(request: Request, booking_id: str, t: str = "") -> HTMLResponse:
+        b = guest_booking(booking_id, t)
+        return TEMPLATES.TemplateResponse(
+            request,
+            "plan_booking.html",
+            {
+                "b": b,
+                "token": t,
+                "pickup": (hhmm(b.promised_pickup_from_s), hhmm(b.promised_pickup_to_s))
+                if b.promised_pickup_from_s is not None and b.promised_pickup_to_s is not None
+                else None,
+                "cancellable": b.state in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED),
+                "booking_phone": booking_phone,
+            },
+        )
+
     @r.get("/api/v1/gtfs-flex.zip", tags=["planner"], response_class=Response)
     def gtfs_flex(request: Request) -> Response:
         """The shared-taxi service as a GTFS-Flex feed, for other trip planners."""
@@ -327,6 +396,7 @@ def plan_router(
                 "kind": p.kind.value,
                 "lat": p.point.lat,
                 "lon": p.point.lon,
+                "pickup": _pickup_point(p.note),
             }
             for p in sorted(svc.places.values(), key=lambda p: (p.kind.value, p.kana))
             if p.active
@@ -336,6 +406,7 @@ def plan_router(
             "plan.html",
             {
                 "places": places,
+                "companies": {c.name: c.name_en for c in svc.companies.values()},
                 "today": now.date().isoformat(),
                 "now": f"{now:%H:%M}",
                 "generated_unix": int(time.time()),

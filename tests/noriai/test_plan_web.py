@@ -4,6 +4,7 @@ Japanese and English, and the taxi can be booked from the result."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -171,8 +172,8 @@ def test_tourist_page_shows_bus_bike_and_taxi_and_books_the_taxi(app_url: str, b
     taxi.locator("input[name=name]").fill("Hanako Tourist")
     taxi.locator("input[name=phone]").fill("09011112222")
     taxi.locator("button[type=submit]").click()
-    expect(taxi.locator(".booked")).to_contain_text("Booked (")
-    booking_id = taxi.locator(".booked").inner_text().split("(")[1].split(")")[0]
+    expect(taxi.locator(".booked")).to_contain_text("Booked. Reference")
+    booking_id = taxi.locator(".booked .reference").inner_text()
     seen = httpx.get(f"{app_url}/api/v1/bookings/{booking_id}", headers=OP).json()
     assert seen["status"] == "scheduled"
     # map click as the destination
@@ -186,6 +187,51 @@ def test_tourist_page_shows_bus_bike_and_taxi_and_books_the_taxi(app_url: str, b
     page.fill("#time", "05:00")
     page.click("#go")
     expect(page.locator("#error")).to_contain_text("過ぎています")
+
+
+@pytest.mark.browser
+def test_a_tourist_with_a_uk_number_books_in_english_on_a_phone_and_cancels(
+    app_url: str, browser: Browser
+) -> None:
+    ctx = browser.new_context(locale="en-GB", viewport={"width": 390, "height": 844})
+    page = ctx.new_page()
+    page.goto(app_url + "/plan")
+    page.click("#lang")
+    page.select_option("#from", "shin-yamaguchi-sta")
+    page.select_option("#to", "yuda-onsen")
+    page.fill("#date", DAY.isoformat())
+    page.fill("#time", "10:00")
+    page.click("#go")
+    taxi = page.locator(".opt[data-kind='taxi']").first
+    expect(taxi).to_be_visible()
+    text = page.locator("#results").inner_text()
+    assert not re.search(r"[\u3040-\u30ff]", text), text  # no kana left in English mode
+    assert not re.search(r"¥-|¥\d{4}", text), text  # −¥420 and ¥4,440, never ¥-420 or ¥4440
+    expect(taxi.locator(".tag").first).not_to_have_text(re.compile(r"[\u4e00-\u9fff]"))  # company name_en
+    expect(taxi.locator(".pickup-point")).to_contain_text("Shinkansen exit (north) taxi rank")
+    from tests.noriai.pages_check import check_page
+
+    check_page(page, "plan-results-en")
+    taxi.locator("button.book").click()
+    taxi.locator("input[name=name]").fill("Alice Tourist")
+    taxi.locator("input[name=phone]").fill("+44 7700 900123")
+    taxi.locator("button[type=submit]").click()
+    booked = taxi.locator(".booked")
+    expect(booked).to_contain_text("Booked. Reference")
+    reference = booked.locator(".reference").inner_text()
+    seen = httpx.get(f"{app_url}/api/v1/bookings/{reference}", headers=OP).json()
+    assert seen["status"] == "scheduled" and seen["origin"]["label"].endswith("taxi rank")
+    # the cancel link: the booking, then cancelled by the tourist
+    booked.locator("a.cancel-link").click()
+    expect(page.locator("#reference")).to_have_text(reference)
+    check_page(page, "plan-booking")
+    page.click("#cancel")
+    expect(page.locator("#cancel-box")).to_contain_text("cancelled")
+    assert httpx.get(f"{app_url}/api/v1/bookings/{reference}", headers=OP).json()["status"] == "cancelled"
+    # a link with a wrong token shows nothing and cancels nothing
+    bad = httpx.post(f"{app_url}/api/v1/plan/taxi-bookings/{reference}/cancel", json={"token": "x" * 24})
+    assert bad.status_code == 404 and bad.json()["error"] == "not_found"
+    ctx.close()
 
 
 def test_gtfs_flex_feed_is_served_for_other_planners(app_url: str) -> None:
