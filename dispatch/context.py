@@ -4,8 +4,10 @@ the company notifications. Built once by ``DispatchService``; the use-case modul
 from __future__ import annotations
 
 import json
+import secrets
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -15,7 +17,7 @@ from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, P
 from dispatch.domain import Company, Place, ReferenceData, Vehicle
 from dispatch.live import LiveStore
 from dispatch.matrix import PointMatrix
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Principal, Repository, Tx
 from fares import Tariff
 from geo import ServiceZone, TravelTimeModel
 
@@ -115,6 +117,19 @@ class DispatchContext:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12].upper()}"
+
+
+def new_booking_id() -> str:
+    """B and 8 random digits (B48291735), said on the phone as 4829-1735 (presentation.booking_number).
+    10^8 numbers; ``unused_booking_id`` draws again in the rare case one is taken."""
+    return "B" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+def unused_booking_id(tx: Tx, b: Booking) -> Booking:
+    """``b`` with an id no stored booking has (checked in the transaction that stores it)."""
+    while tx.booking(b.booking_id) is not None:
+        b = replace(b, booking_id=new_booking_id())
+    return b
 
 
 def aware(t: datetime) -> datetime:

@@ -12,12 +12,19 @@ from dispatch.domain import Company, Rider
 WEEKDAYS_JA = "月火水木金土日"
 
 
+def booking_number(booking_id: str) -> str:
+    """How a booking id is said and written for people: B48291735 -> 4829-1735 (older ids unchanged)."""
+    digits = booking_id[1:]
+    return f"{digits[:4]}-{digits[4:]}" if len(digits) == 8 and digits.isdigit() else booking_id
+
+
 def stop_view(b: Booking, kind: str, rider: Rider | None, state: str) -> dict[str, Any]:
     pickup = kind == "pickup"
     lat, lon = (b.origin_lat, b.origin_lon) if pickup else (b.dest_lat, b.dest_lon)
     at_home = rider is not None and abs(lat - rider.home.lat) < 1e-6 and abs(lon - rider.home.lon) < 1e-6
     return {
         "booking_id": b.booking_id,
+        "booking_no": booking_number(b.booking_id),
         "kind": kind,
         "kind_ja": "乗車" if pickup else "降車",
         "state": state,
@@ -59,7 +66,7 @@ def read_back(b: Booking, rider: Rider, companies: Mapping[str, Company]) -> dic
     ja = (
         f"{rider.name}様、{day_ja}、{ja_time(f)}から{ja_time(t)}の間に{b.origin_label}へお迎えに参ります。"
         f"{b.dest_label}には{arrive}到着の予定です。運賃は{b.fare_yen:,}円（事前確定運賃）です。"
-        f"{company}の車両が伺います。予約番号は{b.booking_id}です。"
+        f"{company}の車両が伺います。予約番号は{booking_number(b.booking_id)}です。"
     )
     en = (
         f"Pickup on {d.isoformat()} between {hhmm(f)} and {hhmm(t)} at {b.origin_label}; "
@@ -69,7 +76,7 @@ def read_back(b: Booking, rider: Rider, companies: Mapping[str, Company]) -> dic
             if b.promised_arrival_by_s is not None
             else f"around {hhmm(b.planned_dropoff_s)}"
         )
-        + f". Fixed fare ¥{b.fare_yen:,}. Booking {b.booking_id}."
+        + f". Fixed fare ¥{b.fare_yen:,}. Booking number {booking_number(b.booking_id)}."
     )
     return {"ja": ja, "en": en}
 

@@ -18,7 +18,15 @@ from dispatch.booking import (
     TimeMode,
     TimeRequest,
 )
-from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id
+from dispatch.context import (
+    GUEST,
+    GUEST_RIDER_PREFIX,
+    DispatchContext,
+    aware,
+    new_booking_id,
+    new_id,
+    unused_booking_id,
+)
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
 from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
 from dispatch.duplicates import refuse_duplicate
@@ -63,7 +71,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
     seats = req.companions + (1 if needs.companion else 0) + (0 if needs.wheelchair else 1)
     now = ctx.now()
     b = Booking(
-        booking_id=new_id("B"),
+        booking_id=new_booking_id(),
         rider_id=rider.rider_id,
         service_date=req.service_date,
         status=BookingStatus.QUOTED.value,
@@ -87,6 +95,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
     )
     b = fill_options(ctx, b, rider)
     with ctx.repo.write() as tx:
+        b = unused_booking_id(tx, b)
         tx.save_booking(b)
         tx.audit(
             ctx.entry(

@@ -17,7 +17,7 @@ from dispatch.booking import (
     TimeMode,
     TimeRequest,
 )
-from dispatch.context import SYSTEM, DispatchContext, new_id
+from dispatch.context import SYSTEM, DispatchContext, new_booking_id, new_id, unused_booking_id
 from dispatch.errors import Conflict, Invalid
 from dispatch.inputs import Endpoint, QuoteRequest, RuleRequest
 from dispatch.persistence.repository import Principal, RecurringRule
@@ -57,7 +57,7 @@ def add_return(
     olabel, opoint, oplace = resolve(ctx, back_from, rider)
     now = ctx.now().astimezone(UTC)
     on_call = Booking(
-        booking_id=new_id("B"),
+        booking_id=new_booking_id(),
         rider_id=rider.rider_id,
         service_date=b.service_date,
         status=BookingStatus.ON_CALL.value,
@@ -78,6 +78,7 @@ def add_return(
         return_of=b.booking_id,
     )
     with ctx.repo.write() as tx:
+        on_call = unused_booking_id(tx, on_call)
         tx.save_booking(on_call)
         tx.audit(ctx.entry(on_call, principal, "create_on_call", None, {"return_of": b.booking_id}))
     return on_call

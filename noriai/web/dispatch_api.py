@@ -21,6 +21,7 @@ from dispatch.booking import Booking, BookingEvent, BookingStatus, RecurrenceRul
 from dispatch.booking import parse_hhmm as _parse_hhmm
 from dispatch.notify import Notifier
 from dispatch.persistence.repository import Principal
+from dispatch.presentation import booking_number
 from dispatch.service import (
     DispatchError,
     DispatchService,
@@ -134,6 +135,7 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # concession, vouchers: why one option costs more
     out: dict[str, Any] = {
         "booking_id": b.booking_id,
+        "booking_no": booking_number(b.booking_id),  # as read out on the phone: 4829-1735
         "rider_id": b.rider_id,
         "service_date": b.service_date.isoformat(),
         "status": b.status,

@@ -24,6 +24,7 @@ from bus_location import RealtimeWriter
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, hhmm, parse_hhmm
 from dispatch.context import GUEST
 from dispatch.errors import NotFound
+from dispatch.presentation import booking_number
 from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
 from geo import LatLon
 from gtfs.flex import flex_zip
@@ -297,7 +298,7 @@ def plan_router(
         return JSONResponse(
             {
                 "booking_id": booking.booking_id,
-                "reference": booking.booking_id,
+                "reference": booking_number(booking.booking_id),
                 "cancel_url": f"/plan/bookings/{booking.booking_id}?t={cancel_token(booking.booking_id)}",
                 "status": booking.status,
                 "fare_yen": booking.fare_yen,
@@ -360,6 +361,7 @@ def plan_router(
             "plan_booking.html",
             {
                 "b": b,
+                "number": booking_number(b.booking_id),
                 "token": t,
                 "pickup": (hhmm(b.promised_pickup_from_s), hhmm(b.promised_pickup_to_s))
                 if b.promised_pickup_from_s is not None and b.promised_pickup_to_s is not None

@@ -5,6 +5,7 @@ recurring rule's next-Tuesday booking appears by itself (the scheduled materiali
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import date, datetime
 
@@ -112,7 +113,8 @@ def test_a_first_time_caller_is_registered_found_by_katakana_edited_and_booked(
     check_page(page, "operator-options")
     page.keyboard.press("Enter")
     expect(page.locator("#readback")).to_contain_text("森 花子")
-    expect(page.locator("#booking-no")).not_to_be_empty()
+    expect(page.locator("#booking-no")).to_have_text(re.compile(r"^\d{4}-\d{4}$"))
+    expect(page.locator("#readback")).to_contain_text("予約番号は" + page.locator("#booking-no").inner_text())
     expect(page.locator("#rider-bookings")).to_contain_text("配車済")
     check_page(page, "operator-booked")
 
