@@ -13,6 +13,7 @@ import pytest
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
 from dispatch.notify import InMemoryNotifier
 from dispatch.persistence.repository import Principal
+from dispatch.presentation import booking_number
 from dispatch.service import Conflict, DispatchService, Endpoint, Invalid, NotFound, RuleRequest
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
@@ -63,7 +64,7 @@ def test_three_neighbours_to_the_hospital_share_one_taxi(
         assert b.promised_pickup_from_s is not None and b.promised_pickup_to_s is not None
         assert b.promised_pickup_from_s <= (b.planned_pickup_s or -1) <= b.promised_pickup_to_s
         text = svc.read_back(b)["ja"]
-        assert "10時までに" in text and f"{b.fare_yen:,}円" in text and b.booking_id in text
+        assert "10時までに" in text and f"{b.fare_yen:,}円" in text and booking_number(b.booking_id) in text
     assert svc.check_day(DAY) == []
     run = next(r for r in svc.runs(CHUO, DAY) if r["vehicle_id"] == booked[0].vehicle_id)
     assert [s["kind"] for s in run["stops"]].count("pickup") == 3
