@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
 import pytest
 
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
+from dispatch.context import unused_booking_id
 from dispatch.notify import InMemoryNotifier
 from dispatch.persistence.repository import Principal
 from dispatch.presentation import booking_number
@@ -305,3 +307,17 @@ def test_only_riders_who_opted_in_are_reused_and_without_personal_data(
     for r in (yes, no):
         assert r.rider_id not in text and r.name not in text and r.phone not in text
         assert f"{r.home.lat}" not in text
+
+
+def test_a_booking_number_is_8_digits_said_in_two_halves_and_redrawn_when_taken(
+    service: tuple[DispatchService, InMemoryNotifier],
+) -> None:
+    svc, _ = service
+    q = svc.quote(OPERATOR, trip(_yuda_riders(1)[0], "red-cross-hospital", "arrive_by", "10:00"))
+    assert q.booking_id[0] == "B" and len(q.booking_id) == 9 and q.booking_id[1:].isdigit()
+    said = booking_number(q.booking_id)
+    assert said == f"{q.booking_id[1:5]}-{q.booking_id[5:]}"
+    with svc.repo.write() as tx:  # a new booking drawn with a number already taken gets another one
+        fresh = unused_booking_id(tx, replace(q, booking_id=q.booking_id))
+    assert fresh.booking_id != q.booking_id and fresh.booking_id[1:].isdigit() and len(fresh.booking_id) == 9
+    assert booking_number("BB208A7AE42C8") == "BB208A7AE42C8"  # older ids are shown as they are
