@@ -866,6 +866,7 @@ def _riders(r: _Reader, file: str) -> tuple[Rider, ...]:
                 flags["disability_certificate"],
                 flags["welfare_bus_pass"],
                 Consent(flags["consent_data_reuse"]),
+                address=(row.get("address") or "").strip(),  # optional column: the run sheet shows it
             )
         )
     return tuple(out)

@@ -121,6 +121,7 @@ def test_the_view_opens_on_the_next_day_with_work_and_names_every_stop(
     run = page.locator(f".run[data-vehicle-id='{b['vehicle_id']}']")
     pickup = run.locator(f"tr.stop[data-booking-id='{b['booking_id']}'][data-kind='pickup']")
     rider = next(r for r in reference_data().riders if r.rider_id == b["rider_id"])
+    assert rider.address.startswith("山口市")  # the demo bundle's riders.csv gives every home an address
     expect(pickup.locator(".where")).to_contain_text(rider.address)
     drop = run.locator(f"tr.stop[data-booking-id='{b['booking_id']}'][data-kind='dropoff']")
     expect(drop.locator(".where")).to_have_text("山口赤十字病院")

@@ -96,6 +96,23 @@ def test_api_reference_works_offline(app_url: str, offline: BrowserContext) -> N
     page.goto(app_url + "/docs")
     expect(page.locator(".swagger-ui .info .title")).to_contain_text("Noriai", timeout=20_000)
     expect(page.locator(".opblock").first).to_be_visible()
+    expect(page.locator("html")).to_have_attribute("lang", "en")
     page.screenshot(path=str(artefacts_dir() / "docs-1280.png"))
     page.goto(app_url + "/redoc")
     expect(page.locator("h1").first).to_contain_text("Noriai", timeout=20_000)
+
+
+def test_the_planning_and_trip_planner_pages_pass_the_accessibility_check(
+    app_url: str, offline: BrowserContext
+) -> None:
+    """The pages other tests drive through their flows, checked as they open: the simulator's page
+    for city officers (signed in) and the trip planner in Japanese."""
+    page = offline.new_page()
+    page.goto(app_url + "/planning")
+    page.fill("#api-key", "demo-operator")
+    page.click("#login")
+    expect(page.locator("#whoami")).to_contain_text("オペレーター")
+    check_page(page, "planning")
+    page.goto(app_url + "/plan")
+    expect(page.locator("form")).to_be_visible()
+    check_page(page, "plan-ja")
