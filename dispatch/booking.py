@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import enum
 import re
+import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -289,3 +290,9 @@ class AuditEntry:
     from_status: str | None
     to_status: str
     detail: str
+
+
+def new_booking_id() -> str:
+    """B and 8 random digits (B48291735), said on the phone as 4829-1735 (presentation.booking_number).
+    10^8 numbers; ``context.unused_booking_id`` draws again in the rare case one is taken."""
+    return "B" + "".join(secrets.choice("0123456789") for _ in range(8))

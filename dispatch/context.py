@@ -4,7 +4,6 @@ the company notifications. Built once by ``DispatchService``; the use-case modul
 from __future__ import annotations
 
 import json
-import secrets
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -13,7 +12,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from dispatch.area import ServiceRules
-from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, PromisePolicy
+from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, PromisePolicy, new_booking_id
 from dispatch.domain import Company, Place, ReferenceData, Vehicle
 from dispatch.live import LiveStore
 from dispatch.matrix import PointMatrix
@@ -117,12 +116,6 @@ class DispatchContext:
 
 def new_id(prefix: str) -> str:
     return f"{prefix}{uuid.uuid4().hex[:12].upper()}"
-
-
-def new_booking_id() -> str:
-    """B and 8 random digits (B48291735), said on the phone as 4829-1735 (presentation.booking_number).
-    10^8 numbers; ``unused_booking_id`` draws again in the rare case one is taken."""
-    return "B" + "".join(secrets.choice("0123456789") for _ in range(8))
 
 
 def unused_booking_id(tx: Tx, b: Booking) -> Booking:

@@ -17,16 +17,9 @@ from dispatch.booking import (
     BookingStatus,
     TimeMode,
     TimeRequest,
-)
-from dispatch.context import (
-    GUEST,
-    GUEST_RIDER_PREFIX,
-    DispatchContext,
-    aware,
     new_booking_id,
-    new_id,
-    unused_booking_id,
 )
+from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id, unused_booking_id
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
 from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
 from dispatch.duplicates import refuse_duplicate
@@ -36,7 +29,7 @@ from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
-from dispatch.riders import phone_digits, valid_phone
+from dispatch.riders import guest_phone
 from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for
 from solver import (
@@ -175,15 +168,9 @@ def book_guest(ctx: DispatchContext, g: GuestBookingRequest, idempotency_key: st
     registered rider's name and never applies their discounts. A guest rider with the same phone and
     name is reused. A retry with the same idempotency key and body returns the same booking."""
     name = g.name.strip()
-    digits = phone_digits(g.phone)  # "0830001234" or, from abroad, "+447700900123" (E.164)
     if not 1 <= len(name) <= 60:
         raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
-    if not valid_phone(g.phone):
-        raise Invalid(
-            "phone must be a Japanese number of 10 or 11 digits or an international one (+44 7700 900123)",
-            "電話番号（10〜11桁、海外の番号は +国番号から）を入力してください",
-            code="bad_phone",
-        )
+    digits = guest_phone(g.phone)  # E.164 from abroad: "+447700900123"
     if not idempotency_key:
         return _book_guest(ctx, g, name, digits, None)
     request = {"op": "guest_booking", **asdict(g)}

@@ -16,8 +16,9 @@ from dispatch.booking import (
     RecurrenceRule,
     TimeMode,
     TimeRequest,
+    new_booking_id,
 )
-from dispatch.context import SYSTEM, DispatchContext, new_booking_id, new_id, unused_booking_id
+from dispatch.context import SYSTEM, DispatchContext, new_id, unused_booking_id
 from dispatch.errors import Conflict, Invalid
 from dispatch.inputs import Endpoint, QuoteRequest, RuleRequest
 from dispatch.persistence.repository import Principal, RecurringRule

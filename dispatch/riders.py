@@ -38,6 +38,17 @@ def valid_phone(phone: str) -> bool:
     return bool(_JP_PHONE.match(d) or _E164.match(d))
 
 
+def guest_phone(phone: str) -> str:
+    """The digits of a guest's phone ("0830001234", or from abroad "+447700900123"), else Invalid."""
+    if not valid_phone(phone):
+        raise Invalid(
+            "phone must be a Japanese number of 10 or 11 digits or an international one (+44 7700 900123)",
+            "電話番号（10〜11桁、海外の番号は +国番号から）を入力してください",
+            code="bad_phone",
+        )
+    return phone_digits(phone)
+
+
 class RiderFieldError(Invalid):
     """A form field the operator must correct; ``field`` names it so the page can show the message there."""
 

@@ -132,7 +132,7 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         o["pickup_window"] = f"{hhmm(o['pickup_from_s'])}–{hhmm(o['pickup_to_s'])}"
         o["arrival"] = hhmm(o["arrive_by_s"]) if o["arrive_by_s"] is not None else hhmm(o["dropoff_s"])
         o["arrival_kind"] = "by" if o["arrive_by_s"] is not None else "around"
-        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # concession, vouchers: why one option costs more
+        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # why one costs more
     out: dict[str, Any] = {
         "booking_id": b.booking_id,
         "booking_no": booking_number(b.booking_id),  # as read out on the phone: 4829-1735
