@@ -4,7 +4,8 @@
 - ``shared_fares(riders, tariff, pooled=...)``: per-rider fares in a pooled taxi; ``shared_offer``: the
   fixed shared-ride fare offered at booking (never dearer than solo, kept whoever joins).
 - ``quote_for_rider(inputs, tariff, entitlements)``: the fare with a rider's concession and
-  group-taxi vouchers as breakdown lines (``Entitlements``, ``fiscal_year``).
+  group-taxi vouchers as breakdown lines (``Entitlements``, ``fiscal_year``);
+  ``shared_offer_for_rider``: the same for the shared-ride offer; ``fare_type``: private or shared.
 - ``split_group_fare``: group taxi vouchers.
 - ``BusFareTable`` / ``bus_leg_fare``: GTFS bus fares and the elderly welfare pass.
 """
@@ -14,8 +15,10 @@ from fares.entitlements import (
     Entitlements,
     concession_for,
     concession_yen,
+    fare_type,
     fiscal_year,
     quote_for_rider,
+    shared_offer_for_rider,
     voucher_yen,
     vouchers_to_use,
 )
@@ -59,6 +62,7 @@ __all__ = [
     "concession_for",
     "concession_yen",
     "destination_change",
+    "fare_type",
     "fiscal_year",
     "load_tariff",
     "meter_fare_yen",
@@ -68,6 +72,7 @@ __all__ = [
     "recompute",
     "shared_fares",
     "shared_offer",
+    "shared_offer_for_rider",
     "split_group_fare",
     "voucher_yen",
     "vouchers_to_use",

@@ -1,8 +1,9 @@
 """A rider's entitlements applied to a fixed fare: the disability discount (障害者割引), the elderly
 pass (高齢者割引, when the tariff gives one) and group-taxi vouchers (グループタクシー利用券) still held
-this fiscal year. Pure: the tariff, the trip's ``FareInputs`` and the entitlements in, a ``FareQuote``
-out; the quote's ``inputs`` record the concession and the vouchers it spends, so ``recompute`` gives the
-same yen and the booking knows how many vouchers to take from the rider's balance."""
+this fiscal year, on the private (solo) fare and on the shared-ride offer. Pure: the tariff, the
+trip's ``FareInputs`` and the entitlements in, a ``FareQuote`` out; the quote's ``inputs`` record the
+concession and the vouchers it spends, so ``recompute`` gives the same yen and the booking knows how
+many vouchers to take from the rider's balance."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime
 
 from fares.quote import Concession, FareError, FareInputs, FareQuote, quote
+from fares.shared import SharedRider, shared_offer
 from fares.tariff import Tariff
 
 
@@ -82,3 +84,22 @@ def voucher_yen(q: FareQuote) -> int:
 def concession_yen(q: FareQuote) -> int:
     """The yen the concession took off a quote."""
     return -sum(x.amount_yen for x in q.lines if x.code == "concession")
+
+
+def shared_offer_for_rider(
+    inputs: FareInputs, tariff: Tariff, ent: Entitlements, *, quoted_at: datetime | None = None
+) -> FareQuote:
+    """The shared-ride (相乗り) fare offered beside the private one (``fares.shared_offer``: fixed
+    before pickup, kept whether or not anyone joins), with the rider's concession and as many vouchers
+    as reduce it. Never dearer than ``quote_for_rider`` of the same trip."""
+    base = replace(inputs, concession=concession_for(ent, tariff), vouchers=0)
+    q = shared_offer(SharedRider("", base), tariff, quoted_at=quoted_at).shared
+    n = vouchers_to_use(q.total_yen, ent.vouchers_held, tariff)
+    if n:
+        q = shared_offer(SharedRider("", replace(base, vouchers=n)), tariff, quoted_at=quoted_at).shared
+    return q
+
+
+def fare_type(q: FareQuote) -> str:
+    """``shared`` for a shared-ride fare (a sharing or zone flat line), else ``private``."""
+    return "shared" if any(x.code in ("sharing", "zone_flat") for x in q.lines) else "private"

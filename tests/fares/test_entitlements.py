@@ -16,11 +16,13 @@ from fares import (
     Tariff,
     concession_for,
     concession_yen,
+    fare_type,
     fiscal_year,
     load_tariff,
     quote,
     quote_for_rider,
     recompute,
+    shared_offer_for_rider,
     voucher_yen,
 )
 from noriai.demo import TARIFF_PATH
@@ -89,3 +91,26 @@ def test_entitlements_never_make_a_fare_dearer_or_negative(
     assert recompute(q.inputs.to_dict(), tariff).total_yen == q.total_yen
     # the same trip without entitlements is the plain fare
     assert quote_for_rider(replace(inputs, vouchers=5), tariff, Entitlements()).total_yen == plain.total_yen
+
+
+@given(
+    st.integers(0, 60_000),
+    st.integers(0, 23),
+    st.booleans(),
+    st.integers(0, 10),
+    st.sampled_from([TARIFF, GENEROUS]),
+)
+def test_the_shared_offer_is_never_dearer_than_the_private_fare(
+    distance_m: int, hour: int, disability: bool, held: int, tariff: Tariff
+) -> None:
+    inputs = _inputs(distance_m, hour)
+    ent = Entitlements(disability=disability, vouchers_held=held)
+    private = quote_for_rider(inputs, tariff, ent)
+    shared = shared_offer_for_rider(inputs, tariff, ent)
+    assert 0 <= shared.total_yen <= private.total_yen
+    assert shared.fare_before_discounts_yen <= private.fare_before_discounts_yen
+    assert sum(x.amount_yen for x in shared.lines) == shared.total_yen
+    assert (fare_type(private), fare_type(shared)) == ("private", "shared")
+    assert shared.inputs.vouchers <= min(held, tariff.concessions.max_vouchers_per_rider)
+    # the offer is a pure function of the trip: asking again gives the same yen
+    assert shared_offer_for_rider(inputs, tariff, ent) == shared
