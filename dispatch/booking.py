@@ -24,6 +24,7 @@ from datetime import date, datetime
 
 import jpholiday
 
+from fares import FareQuote
 from geo import LatLon
 
 
@@ -200,6 +201,32 @@ def parse_hhmm(text: str) -> int:
 
 
 @dataclass(frozen=True, slots=True)
+class QuoteOption:
+    """One vehicle's offer for a quoted trip: the promise it would make (pickup window, latest arrival,
+    maximum ride time) and its fixed fare. The one shape from the insertion to the API; only
+    persistence turns it into JSON. Times are seconds of the service day."""
+
+    vehicle_id: str
+    company_id: str
+    company_name: str
+    vehicle_kind: str
+    pickup_s: int
+    dropoff_s: int
+    pickup_from_s: int
+    pickup_to_s: int
+    arrive_by_s: int | None
+    max_ride_time_s: int
+    direct_distance_m: int
+    shared: bool
+    fare: FareQuote
+    plan_version: int
+
+    @property
+    def fare_yen(self) -> int:
+        return self.fare.total_yen
+
+
+@dataclass(frozen=True, slots=True)
 class Booking:
     """A booking as the service sees it (persistence maps it to and from its table row by field name)."""
 
@@ -222,7 +249,7 @@ class Booking:
     seats: int = 1
     wheelchairs: int = 0
     needs: str = ""
-    options_json: str = "[]"
+    options: tuple[QuoteOption, ...] = ()
     quote_expires_at: datetime | None = None
     chosen_option: int | None = None
     vehicle_id: str | None = None
@@ -234,7 +261,7 @@ class Booking:
     planned_pickup_s: int | None = None
     planned_dropoff_s: int | None = None
     fare_yen: int | None = None
-    fare_json: str | None = None
+    fare: FareQuote | None = None
     arrived_at_s: int | None = None
     picked_up_at_s: int | None = None
     dropped_off_at_s: int | None = None

@@ -4,10 +4,9 @@ it is intended; the guest booking refuses the same phone twice for the same trip
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
-from dispatch.booking import Booking, BookingStatus
+from dispatch.booking import Booking, BookingStatus, QuoteOption
 from dispatch.errors import Conflict
 from dispatch.persistence.repository import Tx
 from geo import haversine_m
@@ -45,11 +44,11 @@ def find_duplicate(tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequenc
     return None
 
 
-def refuse_duplicate(tx: Tx, b: Booking, option: Mapping[str, Any], *, guest: bool, intended: bool) -> None:
+def refuse_duplicate(tx: Tx, b: Booking, option: QuoteOption, *, guest: bool, intended: bool) -> None:
     """Raise ``duplicate_booking`` (409) naming the existing booking if confirming ``option`` of ``b``
     would double it, unless the operator says it is ``intended``. A guest is checked against every
     rider with the same phone, cannot override, and is never told another booking's number."""
-    span = (option["pickup_from_s"], option["arrive_by_s"] or option["dropoff_s"])
+    span = (option.pickup_from_s, option.arrive_by_s or option.dropoff_s)
     riders = [b.rider_id]
     if guest:
         me = tx.rider(b.rider_id)

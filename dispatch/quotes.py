@@ -3,18 +3,17 @@ option, and the single write transaction that turns a quoted option into a promi
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, replace
+from dataclasses import asdict, dataclass, replace
 from datetime import UTC, date, timedelta
-from typing import Any
 
 from dispatch.access import resolve
 from dispatch.booking import (
     Booking,
     BookingEvent,
     BookingStatus,
+    QuoteOption,
     TimeMode,
     TimeRequest,
     new_booking_id,
@@ -96,7 +95,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
                 principal,
                 BookingEvent.REJECT if b.state is BookingStatus.REJECTED else "quote",
                 None,
-                {"options": len(json.loads(b.options_json)), "reason": b.reason},
+                {"options": len(b.options), "reason": b.reason},
             )
         )
     log.info(
@@ -104,7 +103,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
         b.booking_id,
         b.rider_id,
         b.status,
-        len(json.loads(b.options_json)),
+        len(b.options),
     )
     return b
 
@@ -130,34 +129,13 @@ def bad_trip(
 
 def preview(
     ctx: DispatchContext, origin: LatLon, destination: LatLon, d: date, time: TimeRequest, *, seats: int = 1
-) -> tuple[list[dict[str, Any]], str | None]:
+) -> tuple[tuple[QuoteOption, ...], str | None]:
     """Options for a trip by nobody in particular (the trip planner's taxi leg): the same insertion
-    and fixed fare as ``quote``, nothing stored. Returns (options, None) or ([], reason)."""
+    and fixed fare as ``quote``, nothing stored. Returns (options, None) or ((), reason)."""
     bad = bad_trip(ctx, origin, destination, d)
     if bad is not None:
-        return [], f"{bad[0]}: {bad[1]} / {bad[2]}"
-    now = ctx.now().astimezone(UTC)
-    b = Booking(
-        booking_id="PREVIEW",
-        rider_id="",
-        service_date=d,
-        status=BookingStatus.QUOTED.value,
-        created_at=now,
-        updated_at=now,
-        origin_label="",
-        origin_lat=origin.lat,
-        origin_lon=origin.lon,
-        dest_label="",
-        dest_lat=destination.lat,
-        dest_lon=destination.lon,
-        time_mode=time.mode.value,
-        time_s=time.time_s,
-        seats=max(1, seats),
-    )
-    b = fill_options(ctx, b, None)
-    if b.state is BookingStatus.REJECTED:
-        return [], b.reason
-    return json.loads(b.options_json), None
+        return (), f"{bad[0]}: {bad[1]} / {bad[2]}"
+    return options_for(ctx, Trip(origin, destination, d, time, max(1, seats), 0), None)
 
 
 def book_guest(ctx: DispatchContext, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
@@ -225,49 +203,80 @@ def _book_guest(
             with ctx.repo.write() as tx:
                 tx.finish_idempotency(scope, b.booking_id)
         return b
-    options = json.loads(b.options_json)
     pick = 0
     if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
-        pick = next((i for i, o in enumerate(options) if o["vehicle_id"] == g.vehicle_id), 0)
+        pick = next((i for i, o in enumerate(b.options) if o.vehicle_id == g.vehicle_id), 0)
     return _confirm(ctx, GUEST, b.booking_id, pick, scope, False)
 
 
+@dataclass(frozen=True, slots=True)
+class Trip:
+    """What the insertion needs to know of a trip to quote it (a booking, or nobody's preview)."""
+
+    origin: LatLon
+    destination: LatLon
+    service_date: date
+    time: TimeRequest
+    seats: int
+    wheelchairs: int
+    request_id: str = "new"
+
+
 def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booking:
-    p = ctx.policy
-    d = b.service_date
-    direct = ctx.travel.leg(b.origin, b.destination)
-    max_ride = ride_time_limit(direct.duration_s, p.ride_factor, p.ride_extra_s)
-    boarding = p.boarding_wheelchair_s if b.wheelchairs else p.boarding_s
-    lead = ctx.service_seconds(d) + 10 * 60  # nothing can be offered sooner than 10 min from now
+    """The booking with its options and their expiry, or ``rejected`` with the reason."""
     assert b.time_s is not None
-    t = b.time_s
-    if b.time_mode == TimeMode.PICKUP_AFTER.value:
+    trip = Trip(
+        b.origin,
+        b.destination,
+        b.service_date,
+        TimeRequest(TimeMode(b.time_mode), b.time_s),
+        b.seats,
+        b.wheelchairs,
+        b.booking_id,
+    )
+    options, reason = options_for(ctx, trip, rider)
+    if reason is not None:
+        return replace(b, status=BookingStatus.REJECTED.value, reason=reason)
+    expires = ctx.now() + timedelta(seconds=ctx.policy.quote_valid_s)
+    return replace(b, options=options, quote_expires_at=expires.astimezone(UTC))
+
+
+def options_for(
+    ctx: DispatchContext, trip: Trip, rider: Rider | None
+) -> tuple[tuple[QuoteOption, ...], str | None]:
+    """Up to three vehicles' offers for a trip, each with its promise and fixed fare, as
+    (options, None), or ((), reason) when no vehicle can take it."""
+    p = ctx.policy
+    d = trip.service_date
+    direct = ctx.travel.leg(trip.origin, trip.destination)
+    max_ride = ride_time_limit(direct.duration_s, p.ride_factor, p.ride_extra_s)
+    boarding = p.boarding_wheelchair_s if trip.wheelchairs else p.boarding_s
+    lead = ctx.service_seconds(d) + 10 * 60  # nothing can be offered sooner than 10 min from now
+    t = trip.time.time_s
+    arrive_by_mode = trip.time.mode is TimeMode.ARRIVE_BY
+    if not arrive_by_mode:
         pw = (max(t, lead), t + p.search_after_s)
         dw = (0, OPEN.latest)
     else:
         dw = (t - p.arrive_early_s, t)
         pw = (max(t - p.arrive_early_s - max_ride, lead), t - boarding - direct.duration_s)
     if pw[0] > pw[1]:
-        return replace(
-            b,
-            status=BookingStatus.REJECTED.value,
-            reason="too_late: that time has passed or is too close / 時間が過ぎているか、直前すぎます",
-        )
+        return (), "too_late: that time has passed or is too close / 時間が過ぎているか、直前すぎます"
     with ctx.repo.read() as tx:  # plan rows may not exist yet: confirm creates them before locking
-        model = build_day_model(ctx, tx, d, extra_points={"o": b.origin, "d": b.destination})
+        model = build_day_model(ctx, tx, d, extra_points={"o": trip.origin, "d": trip.destination})
     req = Request(
-        request_id=b.booking_id,
+        request_id=trip.request_id,
         pickup=model.extra["o"],
         dropoff=model.extra["d"],
-        seats=b.seats,
-        wheelchairs=b.wheelchairs,
+        seats=trip.seats,
+        wheelchairs=trip.wheelchairs,
         pickup_window=TimeWindow(*pw),
         dropoff_window=TimeWindow(*dw),
         boarding_s=boarding,
         alighting_s=p.alighting_s,
         max_ride_time_s=max_ride,
-        required_features=ctx.rules.required_features(b.origin, b.destination),
-        **asked_times(b.time_mode, t),
+        required_features=ctx.rules.required_features(trip.origin, trip.destination),
+        **asked_times(trip.time.mode.value, t),
     )
     opts = insertion_options(model.problem, model.plan, req, max_options=3)
     if not opts:
@@ -276,17 +285,14 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
             f"{reason.name.lower()}: {reason.value}" if reason else "full: every vehicle is busy at that time"
         )
         ja = "その時間帯は空き車両がありません" if reason is None else "条件に合う車両がありません"
-        return replace(b, status=BookingStatus.REJECTED.value, reason=f"{text} / {ja}")
+        return (), f"{text} / {ja}"
     options = []
     ent = rider_entitlements(ctx, rider, d)  # concession and vouchers: lines of each option's fare
-    community = ctx.rules.community_zone(b.origin, b.destination)  # its vehicles, its fares
-    zone = community.zone if community else zone_for(b.origin, ctx.zones)
+    community = ctx.rules.community_zone(trip.origin, trip.destination)  # its vehicles, its fares
+    zone = community.zone if community else zone_for(trip.origin, ctx.zones)
     for o in opts:
         veh = ctx.vehicles[o.vehicle_id]
         company = ctx.companies[veh.company_id]
-        promised_from = max(pw[0], o.pickup_s - p.pickup_window_before_s)
-        promised_to = o.pickup_s + p.pickup_window_after_s
-        arrive_by = t if b.time_mode == TimeMode.ARRIVE_BY.value else None
         try:
             fq = quote_for_rider(
                 FareInputs(
@@ -304,26 +310,24 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
         except FareError as exc:
             raise Invalid(f"cannot price this trip: {exc}", "運賃を計算できません") from None
         options.append(
-            {
-                "vehicle_id": o.vehicle_id,
-                "company_id": company.company_id,
-                "company_name": company.name,
-                "vehicle_kind": veh.kind.value,
-                "pickup_s": o.pickup_s,
-                "dropoff_s": o.dropoff_s,
-                "pickup_from_s": promised_from,
-                "pickup_to_s": promised_to,
-                "arrive_by_s": arrive_by,
-                "max_ride_time_s": max_ride,
-                "direct_distance_m": direct.distance_m,
-                "shared": len(o.stops) > 2 and overlaps(o.stops, b.booking_id, o.schedule),
-                "fare_yen": fq.total_yen,
-                "fare": fq.to_dict(),
-                "plan_version": model.versions.get(o.vehicle_id, 0),
-            }
+            QuoteOption(
+                vehicle_id=o.vehicle_id,
+                company_id=company.company_id,
+                company_name=company.name,
+                vehicle_kind=veh.kind.value,
+                pickup_s=o.pickup_s,
+                dropoff_s=o.dropoff_s,
+                pickup_from_s=max(pw[0], o.pickup_s - p.pickup_window_before_s),
+                pickup_to_s=o.pickup_s + p.pickup_window_after_s,
+                arrive_by_s=t if arrive_by_mode else None,
+                max_ride_time_s=max_ride,
+                direct_distance_m=direct.distance_m,
+                shared=len(o.stops) > 2 and overlaps(o.stops, trip.request_id, o.schedule),
+                fare=fq,
+                plan_version=model.versions.get(o.vehicle_id, 0),
+            )
         )
-    expires = ctx.now() + timedelta(seconds=p.quote_valid_s)
-    return replace(b, options_json=json.dumps(options), quote_expires_at=expires.astimezone(UTC))
+    return tuple(options), None
 
 
 def overlaps(stops: Sequence[PlannedStop], booking_id: str, schedule: Sequence[int]) -> bool:
@@ -407,11 +411,10 @@ def _confirm(
                 "見積の有効期限が切れました。もう一度検索してください",
                 code="quote_expired",
             )
-        options = json.loads(b.options_json)
-        if not 0 <= option < len(options):
-            raise Invalid(f"option must be 0..{len(options) - 1}", "選択肢の番号が不正です")
-        opt = options[option]
-        vid = opt["vehicle_id"]
+        if not 0 <= option < len(b.options):
+            raise Invalid(f"option must be 0..{len(b.options) - 1}", "選択肢の番号が不正です")
+        opt = b.options[option]
+        vid = opt.vehicle_id
         plan = tx.plan(vid, b.service_date, lock=True)
         if plan.out_of_service:
             raise Conflict(
@@ -421,10 +424,10 @@ def _confirm(
             )
         promised = replace(
             b,
-            promised_pickup_from_s=opt["pickup_from_s"],
-            promised_pickup_to_s=opt["pickup_to_s"],
-            promised_arrival_by_s=opt["arrive_by_s"],
-            max_ride_time_s=opt["max_ride_time_s"],
+            promised_pickup_from_s=opt.pickup_from_s,
+            promised_pickup_to_s=opt.pickup_to_s,
+            promised_arrival_by_s=opt.arrive_by_s,
+            max_ride_time_s=opt.max_ride_time_s,
         )
         refuse_duplicate(tx, b, opt, guest=principal == GUEST, intended=intended)
         model = build_day_model(
@@ -453,16 +456,16 @@ def _confirm(
             updated_at=now,
             chosen_option=option,
             vehicle_id=vid,
-            company_id=opt["company_id"],
-            fare_yen=opt["fare_yen"],
-            fare_json=json.dumps(opt["fare"]),
+            company_id=opt.company_id,
+            fare_yen=opt.fare_yen,
+            fare=opt.fare,
             idempotency_key=scope,
             planned_pickup_s=ins.pickup_s,
             planned_dropoff_s=ins.dropoff_s,
             quote_expires_at=None,
         )
         tx.save_booking(confirmed)
-        consume_vouchers(tx, confirmed, opt["fare"]["inputs"]["vouchers"], now)
+        consume_vouchers(tx, confirmed, opt.fare.inputs.vouchers, now)
         if scope is not None:
             tx.finish_idempotency(scope, booking_id)
         tx.audit(
@@ -471,7 +474,7 @@ def _confirm(
                 principal,
                 BookingEvent.CONFIRM,
                 BookingStatus.CONFIRMED,
-                {"option": option, "fare_yen": opt["fare_yen"]},
+                {"option": option, "fare_yen": opt.fare_yen},
             )
         )
         tx.audit(
@@ -490,8 +493,8 @@ def _confirm(
             dict(ins_times(ins.stops, ins.schedule)),
             model.bookings,
         )
-    log.info("booked %s vehicle=%s fare_yen=%s", booking_id, vid, opt["fare_yen"])
-    ctx.notify_run(opt["company_id"], vid, b.service_date, plan.version + 1, "booking_added")
+    log.info("booked %s vehicle=%s fare_yen=%s", booking_id, vid, opt.fare_yen)
+    ctx.notify_run(opt.company_id, vid, b.service_date, plan.version + 1, "booking_added")
     return confirmed
 
 

@@ -7,17 +7,15 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from datetime import date, timedelta
-from decimal import Decimal
 
 from dispatch.booking import BookingStatus
 from dispatch.errors import Forbidden, Invalid
 from dispatch.persistence.entitlements import bookings_between
 from dispatch.persistence.repository import Principal, Repository
-from fares import FareInputs, FareLine, FareQuote, concession_yen, voucher_yen
+from fares import concession_yen, voucher_yen
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,9 +116,9 @@ def monthly_report(
         billed = bookings_between(tx, first, last, company_id)
     rides: dict[str, list[ReportRide]] = {c: [] for c in companies if company_id in (None, c)}
     for b in billed:
-        if b.status != BookingStatus.DROPPED_OFF.value or not b.fare_json:
+        q = b.fare
+        if b.status != BookingStatus.DROPPED_OFF.value or q is None:
             continue
-        q = _fare(json.loads(b.fare_json))
         rides.setdefault(b.company_id, []).append(
             ReportRide(
                 service_date=b.service_date,
@@ -144,22 +142,6 @@ def monthly_report(
 
 def _order(x: ReportRide) -> tuple[date, str]:
     return x.service_date, x.booking_id
-
-
-def _fare(d: dict[str, object]) -> FareQuote:
-    """The stored fare as a quote (only what the report reads: total, lines, inputs)."""
-    lines = d.get("breakdown") or []
-    assert isinstance(lines, list)
-    inputs = d.get("inputs")
-    assert isinstance(inputs, dict)
-
-    return FareQuote(
-        total_yen=int(str(d["total_yen"])),
-        fare_before_discounts_yen=int(str(d["fare_before_discounts_yen"])),
-        lines=tuple(FareLine(**x) for x in lines),
-        inputs=FareInputs.from_dict(inputs),
-        coefficient=Decimal(str(d.get("coefficient", "1"))),
-    )
 
 
 def report_csv(reports: list[CompanyMonth]) -> str:

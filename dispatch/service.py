@@ -24,7 +24,7 @@ from datetime import date, datetime
 from typing import Any
 
 from dispatch import access, operations, presentation, quotes, recurring, runs
-from dispatch.booking import AuditEntry, Booking, BookingEvent, PromisePolicy, TimeRequest
+from dispatch.booking import AuditEntry, Booking, BookingEvent, PromisePolicy, QuoteOption, TimeRequest
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchContext, Notifier
 from dispatch.day_model import DayModel, PointMatrix, ins_times
 from dispatch.domain import ReferenceData, Rider, Vehicle
@@ -138,7 +138,7 @@ class DispatchService:
 
     def preview(
         self, origin: LatLon, destination: LatLon, d: date, time: TimeRequest, *, seats: int = 1
-    ) -> tuple[list[dict[str, Any]], str | None]:
+    ) -> tuple[tuple[QuoteOption, ...], str | None]:
         """Options for a trip by nobody in particular (the trip planner's taxi leg), nothing stored."""
         return quotes.preview(self.ctx, origin, destination, d, time, seats=seats)
 

@@ -110,6 +110,20 @@ class FareQuote:
             "notes": list(self.notes),
         }
 
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FareQuote:
+        """The quote back from ``to_dict`` (stored quotes are read back exactly, breakdown included)."""
+        return cls(
+            total_yen=int(d["total_yen"]),
+            fare_before_discounts_yen=int(d["fare_before_discounts_yen"]),
+            lines=tuple(FareLine(**x) for x in d["breakdown"]),
+            inputs=FareInputs.from_dict(d["inputs"]),
+            coefficient=Decimal(d["coefficient"]),
+            valid_from=datetime.fromisoformat(d["valid_from"]) if d.get("valid_from") else None,
+            valid_until=datetime.fromisoformat(d["valid_until"]) if d.get("valid_until") else None,
+            notes=tuple(d.get("notes", ())),
+        )
+
 
 # --- building blocks -------------------------------------------------------------------------------
 

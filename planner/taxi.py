@@ -7,7 +7,6 @@ from datetime import date
 
 from dispatch.booking import TimeMode, TimeRequest
 from dispatch.service import DispatchService
-from fares.quote import FareLine
 from geo.points import LatLon
 from planner.trip import TaxiOffer
 
@@ -32,21 +31,18 @@ class DispatchTaxiQuoter:
         options, reason = self.service.preview(
             origin, destination, service_date, TimeRequest(mode, time_s), seats=seats
         )
-        out = []
-        for o in options:
-            # the breakdown is FareQuote.to_dict's asdict() of each FareLine
-            lines = tuple(FareLine(**x) for x in o["fare"]["breakdown"])
-            out.append(
-                TaxiOffer(
-                    pickup_s=o["pickup_s"],
-                    dropoff_s=o["dropoff_s"],
-                    pickup_from_s=o["pickup_from_s"],
-                    pickup_to_s=o["pickup_to_s"],
-                    fare_yen=o["fare_yen"],
-                    fare_lines=lines,
-                    company_name=o["company_name"],
-                    vehicle_id=o["vehicle_id"],
-                    shared=bool(o["shared"]),
-                )
+        offers = [
+            TaxiOffer(
+                pickup_s=o.pickup_s,
+                dropoff_s=o.dropoff_s,
+                pickup_from_s=o.pickup_from_s,
+                pickup_to_s=o.pickup_to_s,
+                fare_yen=o.fare_yen,
+                fare_lines=o.fare.lines,
+                company_name=o.company_name,
+                vehicle_id=o.vehicle_id,
+                shared=o.shared,
             )
-        return out, reason
+            for o in options
+        ]
+        return offers, reason

@@ -17,10 +17,9 @@ recorded, partial ones included.
 from __future__ import annotations
 
 import heapq
-import json
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from datetime import time as dtime
@@ -29,7 +28,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
-from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, TimeRequest
+from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, QuoteOption, TimeRequest
 from dispatch.domain import Company, Place, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.repository import Principal, Repository
@@ -388,8 +387,7 @@ class DaySimulator:
             self.request_of[b.booking_id] = r.request_id
             if b.state is BookingStatus.REJECTED:
                 return
-            options = json.loads(b.options_json)
-            pick = self._choose(options)
+            pick = self._choose(b.options)
             if pick is None or outbound_refused:
                 # the rider says no: only shared rides were offered, or the trip there was refused
                 self.service.cancel(
@@ -407,12 +405,12 @@ class DaySimulator:
             self._after_change(t)
             return
 
-    def _choose(self, options: list[dict[str, Any]]) -> int | None:
+    def _choose(self, options: Sequence[QuoteOption]) -> int | None:
         """The rider takes the first option offered (the service lists its best first); with sharing
         switched off, the first option that is not shared, if any."""
         if self.scenario.policy.shared:
             return 0 if options else None
-        return next((i for i, o in enumerate(options) if not o["shared"]), None)
+        return next((i for i, o in enumerate(options) if not o.shared), None)
 
     def _refused(self, request_id: str) -> bool:
         bid = self.booking_of.get(request_id)

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import Any
@@ -149,8 +148,8 @@ def request_rows(run: DayRun) -> list[dict[str, Any]]:
                 or b.promised_arrival_by_s is None
                 or d.start_s <= b.promised_arrival_by_s
             )
-            fare = json.loads(b.fare_json) if b.fare_json else {}
             ride = d.start_s - p.start_s
+            before_discounts = b.fare.fare_before_discounts_yen if b.fare else (b.fare_yen or 0)
             row.update(
                 pickup_s=p.start_s,
                 dropoff_s=d.start_s,
@@ -162,7 +161,7 @@ def request_rows(run: DayRun) -> list[dict[str, Any]]:
                 on_time=on_time,
                 pooled=b.booking_id in pooled,
                 fare_yen=b.fare_yen or 0,
-                discount_yen=int(fare.get("fare_before_discounts_yen", b.fare_yen or 0)) - (b.fare_yen or 0),
+                discount_yen=before_discounts - (b.fare_yen or 0),
             )
         rows.append(row)
     return rows

@@ -4,6 +4,7 @@ it pays for, and given back in the same commit as the cancellation."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -12,6 +13,7 @@ from sqlmodel import col, select
 
 from dispatch.persistence.repository import Tx
 from dispatch.persistence.tables import BookingRow, RiderEntitlementRow, VoucherLedgerRow
+from fares import FareQuote
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +94,7 @@ class BilledBooking:
     company_id: str
     status: str
     service_date: date
-    fare_json: str
+    fare: FareQuote | None  # the fixed fare, read back from its JSON here (the only place that reads it)
 
 
 def bookings_between(tx: Tx, first: date, last: date, company_id: str | None) -> list[BilledBooking]:
@@ -107,7 +109,12 @@ def bookings_between(tx: Tx, first: date, last: date, company_id: str | None) ->
         q = q.where(BookingRow.company_id == company_id)
     return [
         BilledBooking(
-            r.booking_id, r.rider_id, r.company_id or "", r.status, r.service_date, r.fare_json or ""
+            r.booking_id,
+            r.rider_id,
+            r.company_id or "",
+            r.status,
+            r.service_date,
+            FareQuote.from_dict(json.loads(r.fare_json)) if r.fare_json else None,
         )
         for r in tx.s.exec(q.order_by(col(BookingRow.booking_id))).all()
     ]

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, select
 
 from dispatch.booking import AuditEntry, Booking, VehiclePlan
 from dispatch.domain import Rider
+from dispatch.persistence.codec import booking_from_row, booking_row_values
 from dispatch.persistence.reference import rider_from_row, rider_to_row
 from dispatch.persistence.tables import (
     ApiKeyRow,
@@ -185,11 +186,11 @@ class Tx:
         if lock:
             stmt = stmt.with_for_update()
         row = self.s.exec(stmt).first()
-        return _to_domain(Booking, row) if row else None
+        return booking_from_row(row) if row else None
 
     def booking_by_idempotency_key(self, key: str) -> Booking | None:
         row = self.s.exec(select(BookingRow).where(BookingRow.idempotency_key == key)).first()
-        return _to_domain(Booking, row) if row else None
+        return booking_from_row(row) if row else None
 
     def bookings(
         self,
@@ -215,14 +216,15 @@ class Tx:
         if ids is not None:
             stmt = stmt.where(col(BookingRow.booking_id).in_(list(ids)))
         rows = self.s.exec(stmt.order_by(col(BookingRow.service_date), col(BookingRow.created_at))).all()
-        return [_to_domain(Booking, r) for r in rows]
+        return [booking_from_row(r) for r in rows]
 
     def save_booking(self, b: Booking) -> None:
         row = self.s.get(BookingRow, b.booking_id)
+        values = booking_row_values(b)
         if row is None:
-            self.s.add(BookingRow(**dataclasses.asdict(b)))
+            self.s.add(BookingRow(**values))
         else:
-            for k, v in dataclasses.asdict(b).items():
+            for k, v in values.items():
                 setattr(row, k, v)
             self.s.add(row)
         self.s.flush()  # audit rows reference the booking: write it first

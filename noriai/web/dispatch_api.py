@@ -11,13 +11,23 @@ exist), and gets 403 on operator-only routes. Request bodies reject unknown fiel
 import asyncio
 import json
 import time
+from dataclasses import asdict
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from dispatch.booking import Booking, BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest, hhmm
+from dispatch.booking import (
+    Booking,
+    BookingEvent,
+    BookingStatus,
+    QuoteOption,
+    RecurrenceRule,
+    TimeMode,
+    TimeRequest,
+    hhmm,
+)
 from dispatch.booking import parse_hhmm as _parse_hhmm
 from dispatch.notify import Notifier
 from dispatch.persistence.repository import Principal
@@ -126,13 +136,31 @@ class RuleIn(_Body):
 # --- views --------------------------------------------------------------------------------------------
 
 
+def option_view(o: QuoteOption) -> dict[str, Any]:
+    return {
+        "vehicle_id": o.vehicle_id,
+        "company_id": o.company_id,
+        "company_name": o.company_name,
+        "vehicle_kind": o.vehicle_kind,
+        "pickup_s": o.pickup_s,
+        "dropoff_s": o.dropoff_s,
+        "pickup_from_s": o.pickup_from_s,
+        "pickup_to_s": o.pickup_to_s,
+        "arrive_by_s": o.arrive_by_s,
+        "max_ride_time_s": o.max_ride_time_s,
+        "direct_distance_m": o.direct_distance_m,
+        "shared": o.shared,
+        "fare_yen": o.fare_yen,
+        "plan_version": o.plan_version,
+        "pickup_window": f"{hhmm(o.pickup_from_s)}–{hhmm(o.pickup_to_s)}",
+        "arrival": hhmm(o.arrive_by_s) if o.arrive_by_s is not None else hhmm(o.dropoff_s),
+        "arrival_kind": "by" if o.arrive_by_s is not None else "around",
+        "fare_breakdown": [asdict(x) for x in o.fare.lines],  # concession, vouchers
+    }
+
+
 def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = True) -> dict[str, Any]:
-    options = json.loads(b.options_json) if b.state is BookingStatus.QUOTED else []
-    for o in options:
-        o["pickup_window"] = f"{hhmm(o['pickup_from_s'])}–{hhmm(o['pickup_to_s'])}"
-        o["arrival"] = hhmm(o["arrive_by_s"]) if o["arrive_by_s"] is not None else hhmm(o["dropoff_s"])
-        o["arrival_kind"] = "by" if o["arrive_by_s"] is not None else "around"
-        o["fare_breakdown"] = (o.pop("fare", None) or {}).get("breakdown", [])  # why one costs more
+    options = [option_view(o) for o in b.options] if b.state is BookingStatus.QUOTED else []
     out: dict[str, Any] = {
         "booking_id": b.booking_id,
         "booking_no": booking_number(b.booking_id),  # as read out on the phone: 4829-1735
@@ -170,7 +198,7 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         "planned_pickup": hhmm(b.planned_pickup_s) if b.planned_pickup_s is not None else None,
         "planned_dropoff": hhmm(b.planned_dropoff_s) if b.planned_dropoff_s is not None else None,
         "fare_yen": b.fare_yen,
-        "fare": json.loads(b.fare_json) if b.fare_json else None,
+        "fare": b.fare.to_dict() if b.fare is not None else None,
         "reason": b.reason,
         "return_of": b.return_of,
         "recurring_rule_id": b.recurring_rule_id,

@@ -5,7 +5,6 @@ balance never goes below zero. Real SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime
@@ -17,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from dispatch.booking import Booking, BookingEvent, BookingStatus
+from dispatch.booking import Booking, BookingEvent, BookingStatus, QuoteOption
 from dispatch.context import new_id
 from dispatch.entitlements import RiderEntitlements, balance, consume_vouchers, return_vouchers
 from dispatch.errors import Conflict
@@ -48,18 +47,16 @@ def service(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Dispatch
     svc.repo.engine.dispose()
 
 
-def _codes(option: dict[str, object]) -> list[str]:
-    fare = option["fare"]
-    assert isinstance(fare, dict)
-    return [line["code"] for line in fare["breakdown"]]
+def _codes(option: QuoteOption) -> list[str]:
+    return [line.code for line in option.fare.lines]
 
 
 def test_the_disability_discount_is_a_line_of_every_option(service: DispatchService) -> None:
     assert next(r for r in reference_data().riders if r.rider_id == DISABLED).disability_certificate
     q = service.quote(OPERATOR, trip(DISABLED, "red-cross-hospital"))
-    for opt in json.loads(q.options_json):
+    for opt in q.options:
         assert "concession" in _codes(opt)
-        assert opt["fare_yen"] < opt["fare"]["fare_before_discounts_yen"]
+        assert opt.fare_yen < opt.fare.fare_before_discounts_yen
 
 
 def test_a_voucher_is_taken_at_confirmation_and_returned_on_cancellation(service: DispatchService) -> None:
@@ -67,16 +64,14 @@ def test_a_voucher_is_taken_at_confirmation_and_returned_on_cancellation(service
     ent = RiderEntitlements(svc.ctx)
     fy = fiscal_year(DAY)
     assert ent.get(PLAIN, fy)["vouchers_left"] == 0
-    without = json.loads(svc.quote(OPERATOR, trip(PLAIN, "yamaguchi-sta")).options_json)[0]
+    without = svc.quote(OPERATOR, trip(PLAIN, "yamaguchi-sta")).options[0]
     assert "voucher" not in _codes(without)
     assert ent.set_vouchers_per_year(OPERATOR, PLAIN, 2)["vouchers_per_year"] == 2
     q = svc.quote(OPERATOR, trip(PLAIN, "yamaguchi-sta", "arrive_by", "13:00"))
-    opt = json.loads(q.options_json)[0]
+    opt = q.options[0]
     assert "voucher" in _codes(opt)
-    assert opt["fare"]["inputs"]["vouchers"] == 1
-    assert (
-        opt["fare_yen"] == opt["fare"]["fare_before_discounts_yen"] - svc.tariff.concessions.voucher_value_yen
-    )
+    assert opt.fare.inputs.vouchers == 1
+    assert opt.fare_yen == opt.fare.fare_before_discounts_yen - svc.tariff.concessions.voucher_value_yen
     b = svc.confirm(OPERATOR, q.booking_id, 0)
     after = ent.get(PLAIN, fy)
     assert (after["vouchers_used"], after["vouchers_left"]) == (1, 1)
@@ -93,7 +88,7 @@ def test_a_voucher_spent_meanwhile_refuses_the_confirmation(service: DispatchSer
     ent.set_vouchers_per_year(OPERATOR, PLAIN, 1)
     first = svc.quote(OPERATOR, trip(PLAIN, "yamaguchi-sta", "arrive_by", "09:00"))
     second = svc.quote(OPERATOR, trip(PLAIN, "youme-town", "pickup_after", "15:00"))
-    assert json.loads(second.options_json)[0]["fare"]["inputs"]["vouchers"] == 1  # quoted while held
+    assert second.options[0].fare.inputs.vouchers == 1  # quoted while held
     svc.confirm(OPERATOR, first.booking_id, 0)
     with pytest.raises(Conflict) as err:
         svc.confirm(OPERATOR, second.booking_id, 0)
@@ -102,7 +97,7 @@ def test_a_voucher_spent_meanwhile_refuses_the_confirmation(service: DispatchSer
     assert ent.get(PLAIN, fiscal_year(DAY))["vouchers_left"] == 0
     # quoted again, the ride is offered without a voucher and books
     again = svc.quote(OPERATOR, trip(PLAIN, "youme-town", "pickup_after", "15:00"))
-    assert "voucher" not in _codes(json.loads(again.options_json)[0])
+    assert "voucher" not in _codes(again.options[0])
     assert svc.confirm(OPERATOR, again.booking_id, 0).state is BookingStatus.SCHEDULED
 
 

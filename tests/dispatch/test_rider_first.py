@@ -5,7 +5,6 @@ with a real Redis."""
 from __future__ import annotations
 
 import itertools
-import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -46,7 +45,7 @@ def test_lone_rider_to_the_red_cross_by_ten_arrives_at_ten_to(service: DispatchS
     pickup at 8:53 and 37 minutes in the car."""
     svc = service
     q = svc.quote(OPERATOR, trip(_rider(), "red-cross-hospital", "arrive_by", "10:00"))
-    opt = json.loads(q.options_json)[0]
+    opt = q.options[0]
     b = svc.confirm(OPERATOR, q.booking_id, 0)
     assert b.planned_pickup_s is not None and b.planned_dropoff_s is not None
     margin = svc.ctx.policy.arrive_margin_s
@@ -54,8 +53,8 @@ def test_lone_rider_to_the_red_cross_by_ten_arrives_at_ten_to(service: DispatchS
     direct = svc.ctx.travel.leg(b.origin, b.destination).duration_s
     assert b.planned_dropoff_s - b.planned_pickup_s <= 1.25 * direct + 300
     # the promised window is built around that pickup, not the earliest possible one
-    assert opt["pickup_from_s"] == b.planned_pickup_s - svc.ctx.policy.pickup_window_before_s
-    assert b.promised_pickup_from_s == opt["pickup_from_s"]
+    assert opt.pickup_from_s == b.planned_pickup_s - svc.ctx.policy.pickup_window_before_s
+    assert b.promised_pickup_from_s == opt.pickup_from_s
     assert svc.check_day(DAY) == []
 
 
@@ -143,10 +142,10 @@ def test_no_confirmed_fare_changes_when_others_join_or_the_day_is_reoptimised(
     svc = service
     riders = [r.rider_id for r in reference_data().riders if r.district == "湯田" and not r.needs.wheelchair]
     first = svc.confirm(OPERATOR, svc.quote(OPERATOR, trip(riders[0], "red-cross-hospital")).booking_id, 0)
-    assert first.fare_yen is not None and first.fare_json is not None
+    assert first.fare_yen is not None and first.fare is not None
     for rid in riders[1:4]:  # neighbours to the same hospital join the same taxi
         svc.confirm(OPERATOR, svc.quote(OPERATOR, trip(rid, "red-cross-hospital")).booking_id, 0)
     svc.reoptimise_day(DAY, time_limit_s=0.5)
     after = svc.booking(OPERATOR, first.booking_id)
-    assert (after.fare_yen, after.fare_json) == (first.fare_yen, first.fare_json)
+    assert (after.fare_yen, after.fare) == (first.fare_yen, first.fare)
     assert svc.check_day(DAY) == []

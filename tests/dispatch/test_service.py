@@ -52,11 +52,11 @@ def test_three_neighbours_to_the_hospital_share_one_taxi(
     for rid in _yuda_riders(3):
         q = svc.quote(OPERATOR, trip(rid, "red-cross-hospital", "arrive_by", "10:00"))
         assert q.state is BookingStatus.QUOTED
-        options = json.loads(q.options_json)
+        options = q.options
         assert 1 <= len(options) <= 3
         for o in options:
-            assert o["pickup_to_s"] - o["pickup_from_s"] <= 15 * 60
-            assert o["arrive_by_s"] == 10 * 3600 and isinstance(o["fare_yen"], int) and o["fare_yen"] > 0
+            assert o.pickup_to_s - o.pickup_from_s <= 15 * 60
+            assert o.arrive_by_s == 10 * 3600 and isinstance(o.fare_yen, int) and o.fare_yen > 0
         b = svc.confirm(OPERATOR, q.booking_id, 0, idempotency_key=f"k-{rid}")
         assert b.state is BookingStatus.SCHEDULED
         booked.append(b)
@@ -97,7 +97,7 @@ def test_confirm_is_idempotent_and_keys_cannot_be_reused(
     qb = svc.quote(OPERATOR, trip(b, "yamaguchi-sta", "pickup_after", "15:00"))
     assert svc.booking(OPERATOR, qb.booking_id).state is BookingStatus.QUOTED
     with pytest.raises(Conflict):
-        svc.confirm(OPERATOR, qa.booking_id, 1 if len(json.loads(qa.options_json)) > 1 else 5)
+        svc.confirm(OPERATOR, qa.booking_id, 1 if len(qa.options) > 1 else 5)
 
 
 def test_driver_events_move_the_booking_through_its_lifecycle(
@@ -199,7 +199,7 @@ def test_reoptimise_and_breakdown_keep_every_promise(
         else:
             assert now.state is BookingStatus.CONFIRMED and bid in report["needs_operator"]
     q = svc.quote(OPERATOR, trip(riders[0].rider_id, "yamaguchi-sta", "pickup_after", "15:00"))
-    assert all(o["vehicle_id"] != busiest for o in json.loads(q.options_json))
+    assert all(o.vehicle_id != busiest for o in q.options)
 
 
 def test_recurring_dialysis_skips_holidays_and_exceptions(
@@ -247,8 +247,8 @@ def test_return_trip_on_call(service: tuple[DispatchService, InMemoryNotifier]) 
     clock.now = clock.now.replace(day=24, hour=11, minute=0)
     quoted = svc.call(OPERATOR, waiting.booking_id)
     assert quoted.state is BookingStatus.QUOTED
-    first = json.loads(quoted.options_json)[0]
-    assert first["pickup_s"] >= 11 * 3600 + 10 * 60  # not sooner than ten minutes from the call
+    first = quoted.options[0]
+    assert first.pickup_s >= 11 * 3600 + 10 * 60  # not sooner than ten minutes from the call
     back = svc.confirm(OPERATOR, quoted.booking_id, 0)
     assert back.state is BookingStatus.SCHEDULED
     with pytest.raises(Conflict):
@@ -269,7 +269,7 @@ def test_impossible_requests_get_reasons_not_tracebacks(
     late = svc.quote(OPERATOR, trip(rid, "red-cross-hospital", "arrive_by", "3:00"))  # before any shift
     assert late.state is BookingStatus.REJECTED and late.reason
     crowd = svc.quote(OPERATOR, trip(rid, "red-cross-hospital", companions=8))  # 9 seats: only the jumbo
-    assert {o["vehicle_kind"] for o in json.loads(crowd.options_json)} <= {"jumbo"}
+    assert {o.vehicle_kind for o in crowd.options} <= {"jumbo"}
     with pytest.raises(Conflict):
         svc.confirm(OPERATOR, late.booking_id, 0)
 
@@ -280,7 +280,7 @@ def test_option_gone_after_a_breakdown_is_a_conflict(
     svc, _ = service
     (rid,) = _yuda_riders(1)
     q = svc.quote(OPERATOR, trip(rid, "red-cross-hospital"))
-    vehicle = json.loads(q.options_json)[0]["vehicle_id"]
+    vehicle = q.options[0].vehicle_id
     svc.vehicle_breakdown(OPERATOR, vehicle, DAY)
     with pytest.raises(Conflict) as err:
         svc.confirm(OPERATOR, q.booking_id, 0)

@@ -4,7 +4,6 @@ a pickup it could only reach 20 min after the window)."""
 
 from __future__ import annotations
 
-import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -33,20 +32,20 @@ def test_an_idle_vehicle_is_not_planned_to_have_left_its_depot_before_now(tmp_pa
         ),
     )
     assert q.state is BookingStatus.QUOTED
-    options = json.loads(q.options_json)
+    options = q.options
     assert options
     for o in options:
-        depot = svc.companies[o["company_id"]].depot
+        depot = svc.companies[o.company_id].depot
         reach = svc.travel.leg(depot, ATO).duration_s
         assert reach > 15 * 60  # the case that used to go wrong: farther than the notice given
-        assert o["pickup_s"] >= now_s + reach, o
-        assert o["pickup_to_s"] >= now_s + reach
+        assert o.pickup_s >= now_s + reach, o
+        assert o.pickup_to_s >= now_s + reach
     # later in the day the same holds for the quote's clock, whatever time it is
     clock.now += timedelta(hours=3)
     later = svc.preview(
         ATO, svc.places["red-cross-hospital"].point, DAY, TimeRequest(TimeMode.PICKUP_AFTER, 13 * 3600 + 900)
     )
     assert later[0] and all(
-        o["pickup_s"] >= 13 * 3600 + svc.travel.leg(svc.companies[o["company_id"]].depot, ATO).duration_s
+        o.pickup_s >= 13 * 3600 + svc.travel.leg(svc.companies[o.company_id].depot, ATO).duration_s
         for o in later[0]
     )

@@ -104,7 +104,7 @@ def test_shin_yamaguchi_to_yuda_onsen_offers_bus_bike_and_taxi_with_fares(servic
         NOW.date(),
         TimeRequest(TimeMode.PICKUP_AFTER, 9 * 3600),
     )
-    assert taxi.fare_yen == opts[0]["fare_yen"]
+    assert taxi.fare_yen == opts[0].fare_yen
     for o in plan.options:
         if o.fare_yen is not None and o.fare_lines:
             assert sum(x.amount_yen for x in o.fare_lines) == o.fare_yen

@@ -1,0 +1,49 @@
+"""Bookings to and from their table row: the only place where quote options and fares become JSON.
+
+The stored shape is the one the first release wrote (a list of option objects with ``fare_yen`` and
+``fare`` as ``FareQuote.to_dict``), so databases made before typed options read back unchanged."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from dispatch.booking import Booking, QuoteOption
+from fares import FareQuote
+
+_BOOKING_FIELDS = tuple(f.name for f in dataclasses.fields(Booking))
+_OPTION_FIELDS = tuple(f.name for f in dataclasses.fields(QuoteOption) if f.name != "fare")
+
+
+def option_to_dict(o: QuoteOption) -> dict[str, Any]:
+    d: dict[str, Any] = {name: getattr(o, name) for name in _OPTION_FIELDS}
+    d["fare_yen"] = o.fare_yen
+    d["fare"] = o.fare.to_dict()
+    return d
+
+
+def option_from_dict(d: dict[str, Any]) -> QuoteOption:
+    return QuoteOption(
+        **{name: d[name] for name in _OPTION_FIELDS if name != "plan_version"},
+        plan_version=int(d.get("plan_version", 0)),
+        fare=FareQuote.from_dict(d["fare"]),
+    )
+
+
+def booking_row_values(b: Booking) -> dict[str, Any]:
+    """The booking's columns: every field by name, options and fare as JSON text."""
+    values = {name: getattr(b, name) for name in _BOOKING_FIELDS}
+    values["options_json"] = json.dumps([option_to_dict(o) for o in values.pop("options")])
+    fare: FareQuote | None = values.pop("fare")
+    values["fare_json"] = json.dumps(fare.to_dict()) if fare is not None else None
+    return values
+
+
+def booking_from_row(row: Any) -> Booking:
+    data = row.model_dump()
+    values = {name: data[name] for name in _BOOKING_FIELDS if name in data}
+    values["options"] = tuple(option_from_dict(x) for x in json.loads(data.get("options_json") or "[]"))
+    fare_json = data.get("fare_json")
+    values["fare"] = FareQuote.from_dict(json.loads(fare_json)) if fare_json else None
+    return Booking(**values)
