@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from dispatch.area import ServiceRules
 from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, PromisePolicy, new_booking_id
+from dispatch.day_cache import DayModelCache
 from dispatch.domain import Company, Place, ReferenceData, Vehicle
 from dispatch.live import LiveStore
 from dispatch.matrix import PointMatrix
@@ -56,6 +57,7 @@ class DispatchContext:
         self.tariff = tariff
         self.travel = travel
         self.matrix = PointMatrix(travel)
+        self.day_cache = DayModelCache()
         self.live = live
         self.notifier: Notifier = notifier or _NullNotifier()
         self.policy = policy or PromisePolicy()

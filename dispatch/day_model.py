@@ -10,9 +10,13 @@ from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import Any, TypedDict
 
+import numpy as np
+import numpy.typing as npt
+
 from dispatch.booking import Booking, BookingStatus, TimeMode, VehiclePlan
 from dispatch.context import DispatchContext
-from dispatch.matrix import PointMatrix, point_key
+from dispatch.day_cache import DayParts, VehicleStart
+from dispatch.matrix import MatrixView, PointMatrix, point_key
 from dispatch.persistence.repository import Tx
 from geo import LatLon
 from solver import OPEN, Objective, Problem, Request, StopKind, TimeWindow
@@ -33,17 +37,25 @@ __all__ = [
 ]
 
 
+Trips = Mapping[str, tuple[LatLon, LatLon]]  # trip id -> (origin, destination), for trips not yet in the day
+
+
 @dataclass
 class DayModel:
+    """The day as the solver sees it. ``endpoints`` gives, for each trip asked for beside the day's
+    bookings (a quote, a confirmation, riders moved off a broken vehicle), its pickup and drop-off
+    indices in the problem's matrices. ``plan`` and ``bookings`` are the caller's to change."""
+
     problem: Problem
     plan: dict[str, list[PlannedStop]]
     bookings: dict[str, Booking]
     versions: dict[str, int]
-    extra: dict[str, int] = field(default_factory=dict)  # point indices of a request being quoted
+    endpoints: dict[str, tuple[int, int]] = field(default_factory=dict)
 
 
-def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, float], int]) -> Request:
-    key = point_key
+def request_for(ctx: DispatchContext, b: Booking, pickup: int, dropoff: int) -> Request:
+    """A booking as a solver request: its promise (pickup window, latest arrival, maximum ride time)
+    as hard windows; ``pickup`` and ``dropoff`` are the indices of its ends in the day's matrices."""
     wheelchair = b.wheelchairs > 0
     arrive_from = 0
     # once aboard, arriving early is no longer a broken promise (the rider chose to get in)
@@ -52,8 +64,8 @@ def request_for(ctx: DispatchContext, b: Booking, index: Mapping[tuple[float, fl
         arrive_from = max(0, b.time_s - ctx.policy.arrive_early_s)
     return Request(
         request_id=b.booking_id,
-        pickup=index[key(b.origin)],
-        dropoff=index[key(b.destination)],
+        pickup=pickup,
+        dropoff=dropoff,
         seats=b.seats,
         wheelchairs=b.wheelchairs,
         pickup_window=TimeWindow(b.promised_pickup_from_s or 0, b.promised_pickup_to_s or OPEN.latest),
@@ -91,10 +103,72 @@ def build_day_model(
     d: date,
     *,
     vehicle_ids: Sequence[str] | None = None,
-    extra_points: Mapping[str, LatLon] | None = None,
+    trips: Trips | None = None,
     include_unassigned: bool = False,
+    cached: bool = False,
 ) -> DayModel:
+    """The day's plans and bookings as one solver problem, with ``trips`` added to its matrices.
+
+    With ``cached`` (only from a read transaction, which sees committed rows only), the whole day
+    (every vehicle, assigned bookings only: what a quote asks for) comes from ``ctx.day_cache`` while
+    no plan version has moved; a restricted or unassigned-inclusive model is always read afresh. The
+    vehicles are timed on every call: a standing vehicle cannot leave sooner than now, and now moves."""
+    trips = dict(trips or {})
+    trip_points = [p for ends in trips.values() for p in ends]
     plans = tx.plans(d)
+    cacheable = cached and vehicle_ids is None and not include_unassigned
+    key = (tuple(sorted((v, p.version, p.out_of_service) for v, p in plans.items())), ctx.matrix.generation)
+    day = ctx.day_cache.get(d, key) if cacheable else None
+    if day is not None:
+        view = ctx.matrix.lookup(trip_points)
+        if view.generation != key[1]:  # the matrix started afresh: the cached indices are void
+            day = None
+    if day is None:
+        day, view = _read_day(ctx, tx, d, plans, vehicle_ids, include_unassigned, trip_points)
+        if cacheable:
+            ctx.day_cache.put(d, (key[0], view.generation), day)
+    vehicles = tuple(_timed(ctx, d, s, view.duration_s) for s in day.starts)
+    p = day.problem
+    if view.duration_s is not p.duration_s or vehicles != p.vehicles:  # new points, or now moved
+        p = Problem(p.requests, vehicles, view.duration_s, view.distance_m, p.name, p.objective)
+        if cacheable:
+            ctx.day_cache.put(d, (key[0], view.generation), replace(day, problem=p))
+    ends = iter(view.indices)
+    endpoints = {t: (next(ends), next(ends)) for t in trips}
+    return DayModel(
+        p,
+        {v: list(stops) for v, stops in day.plan.items()},
+        dict(day.bookings),
+        dict(day.versions),
+        endpoints,
+    )
+
+
+def _timed(ctx: DispatchContext, d: date, s: VehicleStart, dur: npt.NDArray[np.int64]) -> SolverVehicle:
+    """The solver's vehicle, timed now: standing where it last reported (idle, or at a door waiting
+    for the rider), it has not left yet, so it cannot leave sooner than now (at the door: than the
+    planned pickup, after which the rider is boarding) ... but a plan that only drives home must
+    still fit in the shift."""
+    earliest = s.earliest_s
+    if s.standing:
+        now_s = ctx.service_seconds(d)
+        if s.door_pickup_s is not None:
+            now_s = min(now_s, s.door_pickup_s)
+        earliest = max(earliest, min(now_s, s.latest_s - int(dur[s.start, s.end])))
+    return SolverVehicle(
+        s.vehicle_id, s.start, s.end, TimeWindow(earliest, s.latest_s), s.seats, s.wheelchairs, s.features
+    )
+
+
+def _read_day(
+    ctx: DispatchContext,
+    tx: Tx,
+    d: date,
+    plans: Mapping[str, VehiclePlan],
+    vehicle_ids: Sequence[str] | None,
+    include_unassigned: bool,
+    trip_points: Sequence[LatLon],
+) -> tuple[DayParts, MatrixView]:
     vids = [
         v
         for v in (vehicle_ids if vehicle_ids is not None else sorted(ctx.vehicles))
@@ -106,12 +180,12 @@ def build_day_model(
     if include_unassigned:
         statuses.append(BookingStatus.CONFIRMED)
     if vehicle_ids is None or include_unassigned:
-        day = tx.bookings(service_date=d, statuses=statuses)
+        found = tx.bookings(service_date=d, statuses=statuses)
     else:
-        day = tx.bookings(ids=sorted(wanted)) if wanted else []
+        found = tx.bookings(ids=sorted(wanted)) if wanted else []
     bookings = {
         b.booking_id: b
-        for b in day
+        for b in found
         if b.booking_id in wanted or (include_unassigned and b.state is BookingStatus.CONFIRMED)
     }
     points: list[LatLon] = [ctx.companies[ctx.vehicles[v].company_id].depot for v in vids]
@@ -119,11 +193,9 @@ def build_day_model(
     points += [p.anchor for p in anchors.values() if p.anchor is not None]
     for b in bookings.values():
         points += [b.origin, b.destination]
-    extra = dict(extra_points or {})
-    points += list(extra.values())
-    idx, dur, dist = ctx.matrix.indices(points)
-    index = {point_key(p): i for p, i in zip(points, idx, strict=True)}
-    vehicles = []
+    view = ctx.matrix.lookup([*points, *trip_points])
+    index = {point_key(p): i for p, i in zip(points, view.indices, strict=False)}
+    starts = []
     for v in vids:
         veh = ctx.vehicles[v]
         shift = veh.shift_on(d) or veh.shift  # off duty with stops already planned: the usual shift
@@ -143,41 +215,46 @@ def build_day_model(
             and first.arrived_at_s is not None
             and first.arrived_at_s == anchored.anchor_s
         )
-        if not plan_stops or at_door:
-            # standing where it last reported (idle, or at a door waiting for the rider): it has not
-            # left yet, so it cannot leave sooner than now (at the door: than the planned pickup,
-            # after which the rider is boarding) ...
-            now_s = ctx.service_seconds(d)
-            if at_door and first is not None:
-                starts = first.planned_pickup_s or first.promised_pickup_from_s
-                now_s = min(now_s, starts) if starts is not None else now_s
-            # ... but a plan that only drives home must still fit in the shift
-            earliest = max(earliest, min(now_s, shift.end_s - int(dur[start, depot])))
-        vehicles.append(
-            SolverVehicle(
+        door_pickup_s = None
+        if at_door and first is not None:
+            door_pickup_s = first.planned_pickup_s or first.promised_pickup_from_s
+        starts.append(
+            VehicleStart(
                 v,
                 start,
                 depot,
-                TimeWindow(earliest, shift.end_s),
+                earliest,
+                shift.end_s,
                 veh.seats,
                 veh.wheelchair_places,
                 ctx.rules.vehicle_features(veh),
+                standing=not plan_stops or at_door,
+                door_pickup_s=door_pickup_s,
             )
         )
-    requests = {bid: request_for(ctx, b, index) for bid, b in bookings.items()}
+    requests = {
+        bid: request_for(ctx, b, index[point_key(b.origin)], index[point_key(b.destination)])
+        for bid, b in bookings.items()
+    }
+    vehicles = tuple(_timed(ctx, d, s, view.duration_s) for s in starts)
     problem = Problem(
-        tuple(requests.values()), tuple(vehicles), dur, dist, name=f"day {d}", objective=objective(ctx)
+        tuple(requests.values()),
+        vehicles,
+        view.duration_s,
+        view.distance_m,
+        name=f"day {d}",
+        objective=objective(ctx),
     )
-    plan: dict[str, list[PlannedStop]] = {}
+    plan: dict[str, tuple[PlannedStop, ...]] = {}
     for v in vids:
-        stops = []
-        for bid, kind in plans.get(v, VehiclePlan(v, d)).stops:
-            if bid in requests:
-                stops.append((requests[bid], StopKind(kind)))
-        plan[v] = stops
+        plan[v] = tuple(
+            (requests[bid], StopKind(kind))
+            for bid, kind in plans.get(v, VehiclePlan(v, d)).stops
+            if bid in requests
+        )
     versions = {v: plans[v].version if v in plans else 0 for v in vids}
-    extra_idx = {k: index[point_key(p)] for k, p in extra.items()}
-    return DayModel(problem, plan, bookings, versions, extra_idx)
+    trip_view = MatrixView(view.indices[len(points) :], view.duration_s, view.distance_m, view.generation)
+    return DayParts(problem, plan, bookings, versions, tuple(starts)), trip_view
 
 
 def write_plan(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -14,6 +15,13 @@ from geo import LatLon, TravelTimeModel
 def point_key(p: LatLon) -> tuple[float, float]:
     """The identity of a point in the matrix (coordinates to 6 decimals, ~0.1 m)."""
     return (round(p.lat, 6), round(p.lon, 6))
+
+
+class MatrixView(NamedTuple):
+    indices: list[int]
+    duration_s: npt.NDArray[np.int64]
+    distance_m: npt.NDArray[np.int64]
+    generation: int
 
 
 class PointMatrix:
@@ -31,10 +39,16 @@ class PointMatrix:
         self._index: dict[tuple[float, float], int] = {}
         self._dur: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
         self._dist: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
+        self.generation = 0  # grows when the matrix starts afresh (indices seen before are void)
 
     def indices(
         self, points: Sequence[LatLon]
     ) -> tuple[list[int], npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+        view = self.lookup(points)
+        return view.indices, view.duration_s, view.distance_m
+
+    def lookup(self, points: Sequence[LatLon]) -> MatrixView:
+        """The points' indices and the current matrices (grown by the points not seen yet)."""
         with self._lock:
             fresh: dict[tuple[float, float], LatLon] = {}
             for p in points:
@@ -45,6 +59,7 @@ class PointMatrix:
             if len(self._points) + len(new) > self.max_points:
                 self._points, self._index = [], {}
                 self._dur = self._dist = np.zeros((0, 0), dtype=np.int64)
+                self.generation += 1
                 new = list({point_key(p): p for p in points}.values())
             if new:
                 old = self._points
@@ -62,4 +77,6 @@ class PointMatrix:
                 for i, p in enumerate(new, start=n0):
                     self._index[point_key(p)] = i
                 self._dur, self._dist = dur, dist
-            return [self._index[point_key(p)] for p in points], self._dur, self._dist
+            return MatrixView(
+                [self._index[point_key(p)] for p in points], self._dur, self._dist, self.generation
+            )

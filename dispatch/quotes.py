@@ -263,11 +263,14 @@ def options_for(
     if pw[0] > pw[1]:
         return (), "too_late: that time has passed or is too close / 時間が過ぎているか、直前すぎます"
     with ctx.repo.read() as tx:  # plan rows may not exist yet: confirm creates them before locking
-        model = build_day_model(ctx, tx, d, extra_points={"o": trip.origin, "d": trip.destination})
+        model = build_day_model(
+            ctx, tx, d, trips={trip.request_id: (trip.origin, trip.destination)}, cached=True
+        )
+    pickup, dropoff = model.endpoints[trip.request_id]
     req = Request(
         request_id=trip.request_id,
-        pickup=model.extra["o"],
-        dropoff=model.extra["d"],
+        pickup=pickup,
+        dropoff=dropoff,
         seats=trip.seats,
         wheelchairs=trip.wheelchairs,
         pickup_window=TimeWindow(*pw),
@@ -431,16 +434,9 @@ def _confirm(
         )
         refuse_duplicate(tx, b, opt, guest=principal == GUEST, intended=intended)
         model = build_day_model(
-            ctx, tx, b.service_date, vehicle_ids=[vid], extra_points={"o": b.origin, "d": b.destination}
+            ctx, tx, b.service_date, vehicle_ids=[vid], trips={booking_id: (b.origin, b.destination)}
         )
-        req = request_for(
-            ctx,
-            promised,
-            {
-                point_key(b.origin): model.extra["o"],
-                point_key(b.destination): model.extra["d"],
-            },
-        )
+        req = request_for(ctx, promised, *model.endpoints[booking_id])
         got = insertion_options(model.problem, model.plan, req, max_options=1, max_checks_per_vehicle=400)
         if not got:
             raise Conflict(
