@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimetable
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
 from dispatch.persistence.airport import AirportBooking, AirportStore
 from dispatch.persistence.repository import Principal
 from dispatch.service import Conflict, DispatchService, Endpoint, Forbidden, Invalid, NotFound, QuoteRequest
+from fares import FareLine
 
 log = logging.getLogger("noriai.airport")
 
@@ -109,32 +110,32 @@ class AirportBookings:
         persons = q.seats + q.wheelchairs
         each = self.policy.fare_per_person_yen
         total = each * persons
-        options = json.loads(q.options_json)
-        for o in options:
-            metered = o.get("fare") or {}
-            o["fare_yen"] = total
-            o["fare"] = {
-                **metered,
-                "total_yen": total,
-                "fare_before_discounts_yen": total,
-                "coefficient": "1",
-                "breakdown": [
-                    {
-                        "code": "airport_flat",
-                        "label_ja": f"空港乗合タクシー定額 {each:,}円×{persons}名",
-                        "label_en": f"airport shared taxi, fixed ¥{each:,} x {persons}",
-                        "amount_yen": total,
-                    }
-                ],
-                "notes": [
-                    "airport_flat: fixed fare per person from the tariff's [airport] section, not the meter"
-                ],
-            }
+        line = FareLine(
+            "airport_flat",
+            f"空港乗合タクシー定額 {each:,}円×{persons}名",
+            f"airport shared taxi, fixed ¥{each:,} x {persons}",
+            total,
+        )
+        note = "airport_flat: fixed fare per person from the tariff's [airport] section, not the meter"
+        options = tuple(
+            replace(
+                o,
+                fare=replace(
+                    o.fare,
+                    total_yen=total,
+                    fare_before_discounts_yen=total,
+                    coefficient=Decimal(1),
+                    lines=(line,),
+                    notes=(note,),
+                ),
+            )
+            for o in q.options
+        )
         with self.dispatch.repo.write() as tx:
             cur = tx.booking(q.booking_id, lock=True)
             if cur is None or cur.state is not BookingStatus.QUOTED:
                 raise Conflict("the quote changed meanwhile", "見積が変更されました")
-            tx.save_booking(replace(cur, options_json=json.dumps(options, ensure_ascii=False)))
+            tx.save_booking(replace(cur, options=options))
 
     def apply_status(self, statuses: Iterable[FlightStatus]) -> list[Moved]:
         """What a flight-status feed says (``dispatch.airport.parse_flight_status``): every arrival of
