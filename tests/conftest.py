@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+from tests.shared_data import SHARED
 
 
 def free_port() -> int:

@@ -13,8 +13,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bikeshare import GbfsError, load_system, parse_station_status
+from tests.shared_data import shared
 
-GBFS = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "gbfs"
+GBFS = shared("feeds", "gbfs")
 
 
 def test_helsinki_v1_with_integer_booleans() -> None:

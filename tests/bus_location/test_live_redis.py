@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from bus_location import RealtimeWriter
 from bus_location.live_redis import RedisRealtimeMirror
 from gtfs.loader import load_feed
 from tests.conftest import RedisServer
+from tests.shared_data import shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "feeds"
+SHARED = shared("feeds")
 
 
 def test_positions_and_delays_reach_other_readers_and_survive_redis_restarts(

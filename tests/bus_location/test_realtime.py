@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from datetime import date, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
@@ -27,8 +26,9 @@ from bus_location import (
 )
 from gtfs.loader import load_feed
 from noriai.demo import GTFS_DIR
+from tests.shared_data import shared
 
-SHARED = Path(__file__).resolve().parents[3] / "shared" / "feeds"
+SHARED = shared("feeds")
 RT = SHARED / "gtfs-rt"
 JST = ZoneInfo("Asia/Tokyo")
 DEMO = load_feed(GTFS_DIR, "demo")

@@ -19,8 +19,9 @@ from gtfs.tables import FeedError
 from gtfs.times import parse_time
 from noriai.cli import app
 from noriai.demo import GTFS_DIR
+from tests.shared_data import shared
 
-FEEDS = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "gtfs"
+FEEDS = shared("feeds", "gtfs")
 ALL_FEEDS = (
     sorted(
         [p for p in FEEDS.iterdir() if p.suffix == ".zip" or (p.is_dir() and p.name != "flex")]

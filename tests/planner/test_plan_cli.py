@@ -13,15 +13,10 @@ from typer.testing import CliRunner
 
 from noriai.cli import app
 from noriai.demo import GTFS_DIR
+from tests.shared_data import shared
 
 runner = CliRunner()
-JR = (
-    Path(__file__).resolve().parents[3]
-    / "shared"
-    / "feeds"
-    / "gtfs"
-    / "yamaguchi_jrbus_chugoku_gtfs_20260813.zip"
-)
+JR = shared("feeds", "gtfs", "yamaguchi_jrbus_chugoku_gtfs_20260813.zip")
 
 
 def _plan(*args: str) -> dict[str, object]:

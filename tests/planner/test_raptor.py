@@ -11,8 +11,9 @@ import pytest
 from gtfs.loader import load_feed
 from planner.raptor import INF, Raptor, RideLeg, WalkLeg
 from planner.timetable import Timetable, build_timetable
+from tests.shared_data import shared
 
-FEEDS = Path(__file__).resolve().parents[3] / "shared" / "feeds" / "gtfs"
+FEEDS = shared("feeds", "gtfs")
 DAY = date(2026, 11, 24)
 
 

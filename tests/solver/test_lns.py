@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -12,9 +11,10 @@ from solver import Problem, UnassignedReason, check, construct
 from solver.api import build_result, plan_objective, precheck
 from solver.cordeau import parse_instance
 from solver.lns import improve
+from tests.shared_data import shared
 from tests.solver.factories import problems
 
-DARP = Path(__file__).resolve().parents[3] / "shared" / "benchmarks" / "darp"
+DARP = shared("benchmarks", "darp")
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
