@@ -5,7 +5,6 @@ solver's independent checker)."""
 
 from __future__ import annotations
 
-import json
 import tempfile
 from collections.abc import Iterator
 from datetime import date
@@ -161,10 +160,10 @@ def test_a_community_vehicle_never_serves_a_trip_outside_its_zone(
             b = svc.quote(OPERATOR, req)
         except Invalid:
             continue  # same place twice
-        for opt in json.loads(b.options_json):
-            zid = zone_vehicles.get(opt["vehicle_id"])
-            assert zid is None or _allowed(ref, zid, o, d), (opt["vehicle_id"], o, d)
-        if b.options_json != "[]":
+        for opt in b.options:
+            zid = zone_vehicles.get(opt.vehicle_id)
+            assert zid is None or _allowed(ref, zid, o, d), (opt.vehicle_id, o, d)
+        if b.options:
             confirmed = svc.confirm(OPERATOR, b.booking_id, 0)
             ends[confirmed.booking_id] = (o, d)
     svc.reoptimise_day(day, time_limit_s=0.5)
