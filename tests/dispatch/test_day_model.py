@@ -4,13 +4,14 @@ versions (a quote does not read the whole day again while no plan has changed, i
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from dispatch.booking import BookingStatus
 from dispatch.day_model import DayModel, build_day_model
-from dispatch.service import DispatchService
+from dispatch.service import TOKYO, DispatchService
 from geo import LatLon
-from tests.dispatch.helpers import DAY, OPERATOR, make_service, trip
+from tests.dispatch.helpers import DAY, OPERATOR, Clock, make_service, trip
 
 SOMEWHERE = (LatLon(34.1601, 131.4702), LatLon(34.1750, 131.4800))
 
@@ -73,6 +74,23 @@ def test_a_booking_made_by_another_process_is_seen_by_the_next_quote(tmp_path: P
     assert other not in before.bookings
     assert other in after.bookings
     assert after.problem is not before.problem
+
+
+def test_the_cache_does_not_freeze_when_an_idle_vehicle_can_leave(tmp_path: Path) -> None:
+    """A standing vehicle leaves no sooner than now, and now moves while no plan version does: a cached
+    day gives the same vehicles as a fresh read at every clock time, while its requests are reused."""
+    clock = Clock(datetime(DAY.year, DAY.month, DAY.day, 8, 0, tzinfo=TOKYO))
+    svc, _ = make_service(f"sqlite:///{tmp_path / 'd.db'}", clock)
+    _book(svc, "R0001", "red-cross-hospital", "11:00")
+    early = _model(svc, cached=True)
+    clock.now += timedelta(hours=2)
+    later, fresh = _model(svc, cached=True), _model(svc, cached=False)
+    assert later.problem.vehicles == fresh.problem.vehicles
+    assert later.problem.requests is early.problem.requests  # the day itself came from the cache
+    idle = [v for v in later.problem.vehicles if not later.plan.get(v.vehicle_id)]
+    assert idle and all(v.shift.earliest >= 10 * 3600 for v in idle)
+    was_idle = [v for v in early.problem.vehicles if not early.plan.get(v.vehicle_id)]
+    assert any(v.shift.earliest < 10 * 3600 for v in was_idle)
 
 
 def test_check_day_reports_a_plan_that_cannot_be_timed_instead_of_raising(tmp_path: Path) -> None:
