@@ -57,6 +57,8 @@ def pages_router(
                 "today": svc.now().date().isoformat(),
                 "tomorrow": (svc.now().date() + timedelta(days=1)).isoformat(),
                 "days_ahead": days_ahead,
+                "tile_url": tile_url,
+                "tile_attribution": tile_attribution,
             },
         )
 

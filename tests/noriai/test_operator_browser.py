@@ -1,7 +1,8 @@
 """The operator console in real headless Chromium: a first-time caller is registered (with dated
 consent), found again by katakana and by part of the phone number, edited and booked, keyboard only
 where an operator would type; a bad companions value is explained next to the field in Japanese; a
-recurring rule's next-Tuesday booking appears by itself (the scheduled materialiser)."""
+recurring rule's next-Tuesday booking appears by itself (the scheduled materialiser); a home is picked on a
+street map (tiles from MAP_TILE_URL), the first click zooming in."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from noriai.settings import Settings
 from noriai.web import create_app
 from tests.dispatch.helpers import Clock
 from tests.noriai.pages_check import check_page
+from tests.noriai.test_company_browser import png_tile
 from tests.servers import serve_in_thread
 
 pytestmark = pytest.mark.browser
@@ -35,6 +37,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         reoptimise_interval_s=0,
         materialise_interval_s=1,  # the recurring-booking job runs every second here
         materialise_days_ahead=7,
+        map_tile_url="https://tiles.example/{z}/{x}/{y}.png",
     )
     with serve_in_thread(create_app(settings, reference_data(), clock=CLOCK)) as url:
         yield url
@@ -43,6 +46,7 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 @pytest.fixture()
 def page(browser: Browser, app_url: str) -> Iterator[Page]:
     ctx = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900})
+    ctx.route("https://tiles.example/**", lambda r: r.fulfill(content_type="image/png", body=png_tile()))
     p = ctx.new_page()
     p.goto(app_url + "/operator")
     p.fill("#api-key", "demo-operator")
@@ -192,3 +196,32 @@ def test_a_recurring_rule_books_next_tuesday_by_itself(page: Page, app_url: str)
         page.locator(f"#rider-bookings tr[data-service-date='{NEXT_TUESDAY.isoformat()}']").first
     ).to_be_visible()
     check_page(page, "operator-recurring")
+
+
+def test_a_home_is_picked_on_a_street_map_zoomed_in_by_the_first_click(page: Page, app_url: str) -> None:
+    page.click("#new-rider")
+    page.fill("#rf-name", "地図 太郎")
+    page.fill("#rf-kana", "ちず たろう")
+    page.fill("#rf-phone", "083-000-7777")
+    page.fill("#rf-birth", "1950")
+    page.select_option("#rf-home", "map")
+    svg = page.locator("#rf-map")
+    expect(svg).to_have_attribute("data-mode", "tiles")
+    expect(svg.locator("image")).not_to_have_count(0)
+    overview = int(svg.get_attribute("data-zoom") or 0)
+    assert overview < 16
+    svg.click()  # the middle of the city: zooms in there
+    expect(svg).to_have_attribute("data-zoom", "16")
+    expect(page.locator("#rf-point")).not_to_contain_text(re.compile(r"自宅の位置 \d"))
+    svg.click()  # the same point, now close enough to tell houses apart: the home
+    expect(page.locator("#rf-point")).to_contain_text(re.compile(r"自宅の位置 \d"))
+    lat, lon = (float(x.strip(",")) for x in page.locator("#rf-point").inner_text().split()[-2:])
+    check_page(page, "operator-home-map")
+    page.click("#rf-save")
+    expect(page.locator("#rider-card")).to_contain_text("地図 太郎")
+    api = httpx.Client(base_url=app_url, headers={"X-API-Key": "demo-operator"}, timeout=10)
+    (found,) = api.get("/api/v1/riders", params={"q": "083-000-7777"}).json()
+    assert abs(found["home"]["lat"] - lat) < 1e-5 and abs(found["home"]["lon"] - lon) < 1e-5
+    page.click("#edit-rider")  # editing opens the map on the home, marked
+    expect(svg).to_have_attribute("data-zoom", "16")
+    expect(svg.locator("circle[visibility=visible]")).to_have_count(1)
