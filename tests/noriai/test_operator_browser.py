@@ -160,6 +160,9 @@ def test_a_recurring_rule_books_next_tuesday_by_itself(page: Page, app_url: str)
     page.fill("#rider-q", r.kana.split()[0])
     page.press("#rider-q", "Enter")
     page.locator(f"tr[data-rider-id='{r.rider_id}'] .pick-rider").click()
+    expect(page.locator("#rule-list")).to_contain_text(
+        "定期予約はありません"
+    )  # loaded: the form stops moving
     page.check("#rule-form input[name=wd][value='1']")  # Tuesday
     page.check("#rule-form input[name=wd][value='4']")  # Friday
     page.select_option("#rule-dest", "red-cross-hospital")
