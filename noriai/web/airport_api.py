@@ -5,7 +5,6 @@
 """
 
 from collections.abc import Callable
-from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -15,20 +14,21 @@ from dispatch.airport_booking import AirportBookings
 from dispatch.booking import hhmm
 from dispatch.persistence.repository import Principal
 from noriai.web.dispatch_api import EndpointIn, booking_view
+from noriai.web.inputs import Day
 
 
 class AirportBookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     rider_id: str = Field(max_length=20)
     flight: str = Field(max_length=10, description="e.g. NH694; its direction decides to or from the airport")
-    service_date: date
+    service_date: Day
     other_end: EndpointIn = EndpointIn(kind="home")
     companions: int = Field(default=0, ge=0, le=8)
 
 
 class DelayIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    service_date: date
+    service_date: Day
     delay_min: int = Field(ge=-60, le=720, description="minutes after the scheduled arrival")
 
 
@@ -37,7 +37,7 @@ def airport_router(air: AirportBookings, principal: Callable[..., Principal]) ->
     Caller = Annotated[Principal, Depends(principal)]
 
     @router.get("/flights")
-    def flights(service_date: Annotated[date, Query(alias="date")]) -> dict[str, Any]:
+    def flights(service_date: Annotated[Day, Query(alias="date")]) -> dict[str, Any]:
         """The day's flights at the airport with their delays, the margins and the fixed fare (public)."""
         return {
             "airport_place_id": air.policy.airport_place_id,

@@ -28,8 +28,73 @@ FHIR_JSON = "application/fhir+json"
 MAX_BODY_BYTES = 1_000_000
 
 
+class FhirResponse(JSONResponse):
+    media_type = FHIR_JSON
+
+
 def _outcome(status: int, *issues: Issue) -> JSONResponse:
-    return JSONResponse(operation_outcome(issues), status_code=status, media_type=FHIR_JSON)
+    return FhirResponse(operation_outcome(issues), status_code=status)
+
+
+# The contract of the FHIR routes (OpenAPI): a FHIR resource in, a FHIR resource or an OperationOutcome
+# out, both as application/fhir+json. A body over the server-wide limit is refused before the route by
+# the body limit, in the API's own error schema.
+_RESOURCE = {
+    "type": "object",
+    "required": ["resourceType"],
+    "properties": {"resourceType": {"type": "string"}},
+}
+_OUTCOME = {
+    "type": "object",
+    "required": ["resourceType", "issue"],
+    "properties": {
+        "resourceType": {"type": "string", "enum": ["OperationOutcome"]},
+        "issue": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["severity", "code"],
+                "properties": {
+                    "severity": {"type": "string"},
+                    "code": {"type": "string"},
+                    "details": {"type": "object", "properties": {"text": {"type": "string"}}},
+                    "diagnostics": {"type": "string"},
+                    "expression": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+_FHIR_ERRORS = {
+    400: "the body is not JSON, not a valid FHIR resource, or lacks what a booking needs",
+    401: "no API key, or an unknown, revoked or expired one",
+    403: "not a clinic key",
+    404: "no rides were booked for this Appointment",
+    409: "the Appointment conflicts with rides already booked",
+    413: "body over 1 MB",
+    422: "no consented rider, or no vehicle can make it (a business rule)",
+}
+
+
+def _fhir_contract(success: dict[int, str]) -> dict[str, Any]:
+    """``responses`` and ``openapi_extra`` of a FHIR route."""
+    responses: dict[int | str, dict[str, Any]] = {
+        s: {"description": d, "content": {FHIR_JSON: {"schema": _RESOURCE}}} for s, d in success.items()
+    }
+    for status, description in _FHIR_ERRORS.items():
+        content: dict[str, Any] = {FHIR_JSON: {"schema": _OUTCOME}}
+        if status == 413:
+            content["application/json"] = {"schema": {"$ref": "#/components/schemas/ErrorOut"}}
+        responses[status] = {"description": description, "content": content}
+    body = {
+        "required": True,
+        "content": {FHIR_JSON: {"schema": _RESOURCE}, "application/json": {"schema": _RESOURCE}},
+    }
+    return {"responses": responses, "openapi_extra": {"requestBody": body}}
+
+
+_APPOINTMENT = _fhir_contract({200: "the rides were moved or cancelled", 201: "the rides were booked"})
+_BATCH = _fhir_contract({200: "a batch-response Bundle: one entry per Appointment, each with its status"})
 
 
 class ConsentIn(BaseModel):
@@ -88,23 +153,51 @@ def fhir_router(clinic: ClinicBookings, repo: Repository, principal: Callable[..
             )
         return status, body
 
-    @router.post("/fhir/Appointment", response_model=None)
-    @router.put("/fhir/Appointment/{appointment_id}", response_model=None)
+    async def _appointment(
+        request: Request, x_api_key: str | None, authorization: str | None, appointment_id: str | None
+    ) -> JSONResponse:
+        try:
+            p, raw = await _clinic_body(request, x_api_key, authorization)
+        except ClinicProblem as e:
+            return _outcome(e.status, *e.issues)
+        if (
+            appointment_id is not None
+            and isinstance(raw, dict)
+            and raw.get("id") not in (None, appointment_id)
+        ):
+            return _outcome(
+                400,
+                Issue(
+                    "invalid",
+                    "the Appointment's id differs from the id in the URL",
+                    "URLのIDとAppointmentのIDが一致しません",
+                    expression=("Appointment.id",),
+                ),
+            )
+        status, body = await asyncio.to_thread(_one, p, raw)
+        return FhirResponse(body, status_code=status)
+
+    @router.post("/fhir/Appointment", response_class=FhirResponse, **_APPOINTMENT)
     async def appointment(
         request: Request,
         x_api_key: Annotated[str | None, Header()] = None,
         authorization: Annotated[str | None, Header()] = None,
     ) -> JSONResponse:
         """Book (arrive-by, and the ride home where the rider wants it), move or cancel the rides."""
-        try:
-            p, raw = await _clinic_body(request, x_api_key, authorization)
-        except ClinicProblem as e:
-            return _outcome(e.status, *e.issues)
-        status, body = await asyncio.to_thread(_one, p, raw)
-        return JSONResponse(body, status_code=status, media_type=FHIR_JSON)
+        return await _appointment(request, x_api_key, authorization, None)
 
-    @router.post("/fhir", response_model=None)
-    @router.post("/fhir/Bundle", response_model=None)
+    @router.put("/fhir/Appointment/{appointment_id}", response_class=FhirResponse, **_APPOINTMENT)
+    async def appointment_put(
+        request: Request,
+        appointment_id: str,
+        x_api_key: Annotated[str | None, Header()] = None,
+        authorization: Annotated[str | None, Header()] = None,
+    ) -> JSONResponse:
+        """The same as POST, for the Appointment with this id (the body's ``id``, when given, must match)."""
+        return await _appointment(request, x_api_key, authorization, appointment_id)
+
+    @router.post("/fhir", response_class=FhirResponse, **_BATCH)
+    @router.post("/fhir/Bundle", response_class=FhirResponse, **_BATCH)
     async def batch(
         request: Request,
         x_api_key: Annotated[str | None, Header()] = None,
@@ -132,9 +225,7 @@ def fhir_router(clinic: ClinicBookings, repo: Repository, principal: Callable[..
             return out
 
         entries = await asyncio.to_thread(run)
-        return JSONResponse(
-            {"resourceType": "Bundle", "type": "batch-response", "entry": entries}, media_type=FHIR_JSON
-        )
+        return FhirResponse({"resourceType": "Bundle", "type": "batch-response", "entry": entries})
 
     # --- operators: riders' consents ---------------------------------------------------------------
     @router.get("/riders/{rider_id}/clinic-consents", tags=["riders"])

@@ -14,6 +14,7 @@ import hashlib
 import hmac
 import json
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -251,10 +252,43 @@ async def _http_error(request: Request, exc: Exception) -> JSONResponse:
     a route's ``{"error", "message", "message_ja"}`` detail as it is, else the status's code with an
     English and a Japanese sentence; ``detail`` keeps FastAPI's sentence for clients that read it."""
     assert isinstance(exc, HTTPException)
-    body = http_error_body(exc.status_code, exc.detail)
+    if exc.status_code == 400 and exc.detail == "There was an error parsing the body":
+        body = dict(_INVALID_JSON)
+    else:
+        body = http_error_body(exc.status_code, exc.detail)
     body = {k: _clean(v, 300) for k, v in body.items()}
     body["detail"] = body["message"] if isinstance(exc.detail, Mapping) else _clean(str(exc.detail), 300)
-    return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+    headers = dict(getattr(exc, "headers", None) or {})
+    if exc.status_code == 405:
+        headers["Allow"] = ", ".join(allowed_methods(request, headers.get("Allow", "")))
+    return JSONResponse(body, status_code=exc.status_code, headers=headers or None)
+
+
+# FastAPI's answer to a body that is not JSON (or not UTF-8), with its own code.
+_INVALID_JSON = {
+    "error": "invalid_json",
+    "message": "the body is not valid JSON (or not UTF-8)",
+    "message_ja": "送信データをJSONとして読めません（UTF-8でない可能性があります）",
+}
+
+
+def allowed_methods(request: Request, first: str = "") -> list[str]:
+    """Every method the OpenAPI document gives this path (plus ``first``, the methods of the route that
+    answered): Starlette's 405 names only the first route that matched the path, while one path may
+    have several routes (GET and DELETE of one resource)."""
+    app = request.app
+    index: list[tuple[re.Pattern[str], set[str]]] | None = getattr(app.state, "allow_index", None)
+    if index is None:
+        index = []
+        for template, ops in app.openapi().get("paths", {}).items():
+            regex = re.sub(r"\\\{[^}]*\\\}", "[^/]+", re.escape(template))
+            index.append((re.compile(regex), {m.upper() for m in ops}))
+        app.state.allow_index = index
+    methods = {m.strip() for m in first.split(",") if m.strip()}
+    for pattern, ops in index:
+        if pattern.fullmatch(request.url.path):
+            methods |= ops
+    return sorted(methods)
 
 
 def _document_errors(app: FastAPI) -> None:
@@ -292,7 +326,8 @@ def _document_errors(app: FastAPI) -> None:
                     entry = responses.setdefault(
                         str(code), {"description": ERROR_STATUSES.get(code, "error")}
                     )
-                    entry["content"] = ref
+                    if set(entry.get("content", {})) <= {"application/json"}:
+                        entry["content"] = ref  # a route's own media type (FHIR) is kept
         schemas.pop("HTTPValidationError", None)
         schemas.pop("ValidationError", None)
         app.openapi_schema = schema

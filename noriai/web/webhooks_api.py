@@ -22,6 +22,7 @@ from dispatch.webhooks.model import (
     WebhookEndpoint,
 )
 from dispatch.webhooks.registry import Webhooks
+from noriai.web.guard import error_responses
 
 
 class WebhookIn(BaseModel):
@@ -77,7 +78,7 @@ def webhooks_router(webhooks: Webhooks, principal: Callable[..., Principal]) -> 
         ep = webhooks.register(p, body.url, body.event_types, body.company_id)
         return endpoint_view(ep, with_secret=True)
 
-    @router.get("")
+    @router.get("", responses=error_responses(404))  # an unknown company_id
     def list_endpoints(
         p: Caller, company_id: Annotated[str | None, Query(max_length=50)] = None
     ) -> list[dict[str, Any]]:

@@ -16,11 +16,6 @@ from benchmarks.contract import run_contract
 CI_EXCLUDED = ("positive_data_acceptance",)
 
 
-@pytest.mark.xfail(
-    reason="known contract gaps (#20): the FHIR routes (application/fhir+json, undocumented statuses), "
-    "Allow headers on 405, a malformed JSON body's status; the figures are in the report",
-    strict=False,
-)
 @pytest.mark.timeout(1800)  # ~2 min alone; several times that on a loaded 2-core machine
 def test_every_operation_keeps_the_contract_for_operator_company_and_no_key(tmp_path: Path) -> None:
     results = run_contract(2, tmp_path, "examples,coverage,fuzzing", CI_EXCLUDED)
