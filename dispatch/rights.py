@@ -97,7 +97,8 @@ class DataRights:
 
     def export(self, principal: Principal, rider_id: str) -> dict[str, Any]:
         """Everything stored about the rider: profile, bookings, their audit entries, standing rules,
-        consents and data-rights events. The export itself is recorded."""
+        clinic consents and appointments, airport bookings, consents and data-rights events. The
+        export itself is recorded."""
         self._check(principal, rider_id)
         now = self.clock().astimezone(UTC)
         with self.repo.write() as tx:
@@ -110,6 +111,7 @@ class DataRights:
                 "bookings": bookings,
                 "audit": tx.audit_records([b["booking_id"] for b in bookings]),
                 "recurring_rules": tx.rule_records(rider_id),
+                **tx.linked_records(rider_id),
                 "consents": [e for e in events if e["event"] == "consent"],
                 "rider_events": events,
             }

@@ -25,9 +25,12 @@ from dispatch.domain import Rider
 from dispatch.persistence.codec import booking_from_row, booking_row_values
 from dispatch.persistence.reference import rider_from_row, rider_to_row
 from dispatch.persistence.tables import (
+    AirportBookingRow,
     ApiKeyRow,
     BookingEventRow,
     BookingRow,
+    ClinicAppointmentRow,
+    ClinicConsentRow,
     IdempotencyRow,
     RecurringRuleRow,
     RiderEventRow,
@@ -363,6 +366,19 @@ class Tx:
         rows = self.s.exec(select(RecurringRuleRow).where(RecurringRuleRow.rider_id == rider_id)).all()
         return [r.model_dump(mode="json") for r in rows]
 
+    def linked_records(self, rider_id: str) -> dict[str, list[dict[str, Any]]]:
+        """The rider's rows in the integration tables: clinic consents (with the clinic's patient id),
+        clinic appointments and airport bookings."""
+        tables: dict[str, Any] = {
+            "clinic_consents": ClinicConsentRow,
+            "clinic_appointments": ClinicAppointmentRow,
+            "airport_bookings": AirportBookingRow,
+        }
+        return {
+            name: [r.model_dump(mode="json") for r in self.s.exec(select(t).where(t.rider_id == rider_id))]
+            for name, t in tables.items()
+        }
+
     def rider_events(self, rider_id: str) -> list[dict[str, Any]]:
         rows = self.s.exec(
             select(RiderEventRow)
@@ -402,6 +418,11 @@ class Tx:
             rule.dest_json = _anonymise_endpoint(rule.dest_json, anonymise)
             rule.active = False
             self.s.add(rule)
+        # A clinic's patient id and its appointments (which clinic, when) are health data: removed; the
+        # rides themselves stay as anonymous trip facts below.
+        for t in (ClinicConsentRow, ClinicAppointmentRow):
+            for linked in self.s.exec(select(t).where(t.rider_id == rider_id)).all():
+                self.s.delete(linked)
         ids = [b for b in self.s.exec(select(BookingRow.booking_id).where(BookingRow.rider_id == rider_id))]
         return self.anonymise_bookings(ids, at, anonymise)
 
@@ -418,9 +439,19 @@ class Tx:
         """Keep the trip facts (day, status, times, seats, fare, H3 cell of each end, public places),
         drop the rest: labels of private points, exact points (snapped to their cell's centre), free
         text (a reason keeps its leading code only), idempotency keys, free text in the audit details;
-        and the vehicle plans' last-stop anchors that were these exact points."""
+        and the vehicle plans' last-stop anchors that were these exact points; a clinic appointment
+        behind these rides (its key may be the clinic's own identifier) is removed."""
         n = 0
         for i in range(0, len(booking_ids), 500):
+            batch = list(booking_ids[i : i + 500])
+            appointments = select(ClinicAppointmentRow).where(
+                or_(
+                    col(ClinicAppointmentRow.booking_id).in_(batch),
+                    col(ClinicAppointmentRow.return_booking_id).in_(batch),
+                )
+            )
+            for appointment in self.s.exec(appointments).all():
+                self.s.delete(appointment)
             rows = self.s.exec(
                 select(BookingRow).where(col(BookingRow.booking_id).in_(booking_ids[i : i + 500]))
             )

@@ -15,7 +15,9 @@ from pathlib import Path
 import pytest
 
 from dispatch.booking import BookingEvent, BookingStatus
+from dispatch.clinic.model import ClinicAppointment, ClinicConsent
 from dispatch.domain import Consent, MobilityNeeds, Rider
+from dispatch.persistence.clinic import ClinicStore
 from dispatch.rights import ConsentChange, DataRights
 from dispatch.service import TOKYO, Conflict, DispatchService, Endpoint, Forbidden
 from geo import LatLon
@@ -27,7 +29,19 @@ CANARY_KANA = "とりかごかなりあ"
 CANARY_PHONE = "083-987-6543"
 CANARY_ADDRESS = "湯田温泉カナリア荘"
 CANARY_HOME = LatLon(34.163211, 131.458877)
-CANARIES = [CANARY_NAME, CANARY_KANA, CANARY_PHONE, "0839876543", CANARY_ADDRESS, "34.163211", "131.458877"]
+CANARY_PATIENT = "PT-CANARY-4417"  # the clinic's patient id
+CANARY_APPOINTMENT = "urn:canary-clinic:appt|CANARY-APPT-0912"
+CANARIES = [
+    CANARY_NAME,
+    CANARY_KANA,
+    CANARY_PHONE,
+    "0839876543",
+    CANARY_ADDRESS,
+    "34.163211",
+    "131.458877",
+    CANARY_PATIENT,
+    CANARY_APPOINTMENT,
+]
 _db = itertools.count()
 
 
@@ -94,12 +108,34 @@ def _history(svc: DispatchService, rid: str) -> list[str]:
     return [done.booking_id, cancelled.booking_id, private.booking_id]
 
 
+def _clinic(svc: DispatchService, rid: str, booking_id: str) -> None:
+    """The rider consented to a clinic's appointments, and one appointment booked the 14:00 ride."""
+    store = ClinicStore(svc.repo.engine)
+    at = svc.wall_clock(DAY, 8 * 3600)
+    store.set_consent(ClinicConsent("canary-clinic", rid, CANARY_PATIENT, True, at))
+    start = svc.wall_clock(DAY, 14 * 3600 + 1800)
+    appt = ClinicAppointment(
+        "canary-clinic",
+        CANARY_APPOINTMENT,
+        rid,
+        "red-cross-hospital",
+        start,
+        None,
+        "booked",
+        booking_id,
+        None,
+        at,
+    )
+    store.save_appointment(appt)
+
+
 def test_erasure_leaves_no_trace_of_the_canary_and_keeps_the_statistics(db: tuple[str, str]) -> None:
     backend, url = db
     svc, _ = make_service(url)
     rights = DataRights(svc.repo, lambda: svc.clock())
     rid = _canary(svc)
     ids = _history(svc, rid)
+    _clinic(svc, rid, ids[1])
     cancel_audit = str(svc.audit_trail(ids[1]))
     assert CANARY_NAME not in cancel_audit and CANARY_PHONE not in cancel_audit  # only a code is audited
     assert '"reason_given": true' in cancel_audit
@@ -114,8 +150,12 @@ def test_erasure_leaves_no_trace_of_the_canary_and_keeps_the_statistics(db: tupl
     assert exported["rider"]["name"] == CANARY_NAME
     assert {a["booking_id"] for a in exported["audit"]} == set(ids)
     assert exported["consents"][0]["detail"].count("2026-11-20") == 1
+    assert [c["patient_id"] for c in exported["clinic_consents"]] == [CANARY_PATIENT]
+    assert [(a["appointment_key"], a["booking_id"]) for a in exported["clinic_appointments"]] == [
+        (CANARY_APPOINTMENT, ids[1])
+    ]
     before_dump = _dump(backend, url)
-    assert all(c in before_dump for c in (CANARY_NAME, CANARY_PHONE, CANARY_ADDRESS))
+    assert all(c in before_dump for c in (CANARY_NAME, CANARY_PHONE, CANARY_ADDRESS, *CANARIES[-2:]))
 
     stats = rights.day_statistics(DAY)
     out = rights.erase(OPERATOR, rid)
@@ -126,10 +166,13 @@ def test_erasure_leaves_no_trace_of_the_canary_and_keeps_the_statistics(db: tupl
     assert leaks == []
     states = sorted(b.status for b in svc.bookings(rider_id=rid))
     assert states == ["cancelled", "cancelled", "dropped_off"]  # the trip facts stay
+    after = rights.export(OPERATOR, rid)
+    assert after["clinic_consents"] == [] and after["clinic_appointments"] == []
     assert [e["event"] for e in rights.export(OPERATOR, rid)["rider_events"]] == [
         "consent",
         "export",
         "erase",
+        "export",
         "export",
     ]
     svc.repo.engine.dispose()
