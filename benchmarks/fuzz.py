@@ -1,6 +1,10 @@
-"""Coverage-guided fuzzing of every feed parser (GTFS zip and tables, GTFS-RT, GBFS) with atheris.
+"""Coverage-guided fuzzing of every feed parser (GTFS zip and tables, GTFS-RT, GBFS, the city bundle)
+with atheris.
 
     .venv/bin/python benchmarks/fuzz.py [--runs 100000] [--target gtfs-rt ...] [--max-seconds 3600]
+
+With ``--target``, the rows of the other targets already in the output file are kept (targets can be
+run one at a time and still give one table).
 
 Each target (``benchmarks/fuzz_targets.py``) runs in its own child process under libFuzzer, with our
 packages instrumented for coverage, starting from seeds made from the demo feeds. An input passes when
@@ -31,7 +35,16 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 RESULTS = ROOT / "benchmarks" / "results"
-INSTRUMENTED = ["gtfs", "bus_location", "bikeshare", "planner", "fares"]
+INSTRUMENTED = [
+    "gtfs",
+    "bus_location",
+    "bikeshare",
+    "planner",
+    "fares",
+    "geo",
+    "noriai.city",
+    "dispatch.airport",
+]
 
 
 def child(name: str, inputs: int, counts_file: Path, argv: list[str]) -> None:
@@ -44,6 +57,7 @@ def child(name: str, inputs: int, counts_file: Path, argv: list[str]) -> None:
         import bikeshare.gbfs  # noqa: F401
         import bus_location.snapshot  # noqa: F401
         import gtfs.loader  # noqa: F401
+        import noriai.city.bundle  # noqa: F401
         import planner.trip  # noqa: F401
     from benchmarks.fuzz_targets import cleanup, one_input, targets
 
@@ -155,15 +169,25 @@ def main() -> None:
             )
             if r["finding"]:
                 print(r["finding"], flush=True)
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    command = " ".join([".venv/bin/python -m benchmarks.fuzz", *sys.argv[1:]])
+    when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for r in rows:
+        r["command"], r["when"] = command, when
+    if args.target and out.exists():  # keep the other targets' rows
+        earlier = json.loads(out.read_text()).get("targets", [])
+        ran = {r["target"] for r in rows}
+        rows = [r for r in earlier if r["target"] not in ran] + rows
+        rows.sort(key=lambda r: list(targets()).index(r["target"]) if r["target"] in targets() else 99)
+    out.write_text(
         json.dumps(
             {
                 "benchmark": "fuzz",
-                "command": " ".join([".venv/bin/python benchmarks/fuzz.py", *sys.argv[1:]]),
+                "command": command,
                 "python": platform.python_version(),
                 "machine": f"{platform.machine()}, {os.cpu_count()} cores (shared, loaded)",
-                "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "when": when,
                 "targets": rows,
             },
             indent=1,

@@ -1,6 +1,7 @@
 """The feed parsers as fuzz targets: one function of bytes each, with the seeds it starts from and the
 errors that count as a clean refusal (our own: ``FeedError``, ``FareError``, ``RealtimeParseError``,
-``GbfsError``). Any other exception is a finding.
+``GbfsError``; a city bundle with an error is ``BundleRefused``, its issues listed). Any other exception
+is a finding.
 
 Used by ``benchmarks/fuzz.py`` (atheris, coverage-guided, >= 100,000 inputs per target) and by
 ``tests/fuzz/test_feed_parsers.py`` (hypothesis, a bounded run in CI). Seeds are made from the demo feeds
@@ -29,6 +30,7 @@ from gtfs.loader import REQUIRED_FILES
 ROOT = Path(__file__).resolve().parents[1]
 DEMO_GTFS = ROOT / "noriai" / "demo" / "data" / "gtfs"
 DEMO_GBFS = ROOT / "noriai" / "demo" / "data" / "gbfs"
+DEMO_CITY = ROOT / "noriai" / "demo" / "data"
 SHARED_RT = ROOT.parent / "shared" / "feeds" / "gtfs-rt"
 SEP = b"\n\x00--\x00\n"  # separates the files of a multi-file input
 
@@ -222,6 +224,47 @@ def _run_gbfs_system(data: bytes) -> None:
     load_system(folder)
 
 
+# --- city bundle -----------------------------------------------------------------------------------
+
+# The files of a city bundle, in the order a "city-bundle" input carries them (docs/city-bundle.md).
+BUNDLE_FILES = (
+    "city.toml",
+    "service_area.geojson",
+    "zones.geojson",
+    "places.csv",
+    "companies.toml",
+    "tariff.toml",
+    "riders.csv",
+    "flights_ube.csv",
+)
+
+
+class BundleRefused(Exception):
+    """``load_bundle`` answered with errors (file, line, field each): the bundle's clean refusal."""
+
+
+def _bundle_seeds() -> list[bytes]:
+    """The demo city bundle, its riders cut to the first three (its GTFS and GBFS are other targets:
+    their folders exist, empty, and are not loaded)."""
+    files = {n: (DEMO_CITY / n).read_bytes() for n in BUNDLE_FILES}
+    files["riders.csv"] = b"".join(files["riders.csv"].splitlines(keepends=True)[:4])
+    return [SEP.join(files[n] for n in BUNDLE_FILES)]
+
+
+def _run_bundle(data: bytes) -> None:
+    """A city bundle from a folder: the input is its files joined by SEP; ``load_bundle`` must answer
+    with the city or with its issues, never raise."""
+    from noriai.city import load_bundle
+
+    folder = _scratch() / "city"
+    _write_files(folder, BUNDLE_FILES, data)
+    for feed in ("gtfs", "gbfs"):
+        (folder / feed).mkdir(exist_ok=True)
+    bundle, issues = load_bundle(folder, check_feeds=False)
+    if bundle is None:
+        raise BundleRefused("; ".join(str(i) for i in issues.errors[:3]))
+
+
 def _errors() -> dict[str, tuple[type[Exception], ...]]:
     from bikeshare import GbfsError
     from bus_location import RealtimeParseError
@@ -245,6 +288,9 @@ def targets() -> dict[str, Target]:
         Target("gtfs-rt", "GTFS-RT -> parse_feed + match + snapshot", _run_rt, e["rt"], _rt_seeds),
         Target("gbfs-json", "GBFS document -> each parser", _run_gbfs_json, e["gbfs"], _gbfs_json_seeds),
         Target("gbfs-system", "GBFS folder -> load_system", _run_gbfs_system, e["gbfs"], _gbfs_system_seeds),
+        Target(
+            "city-bundle", "city bundle folder -> load_bundle", _run_bundle, (BundleRefused,), _bundle_seeds
+        ),
     ]
     return {t.name: t for t in ts}
 

@@ -19,7 +19,7 @@ import csv
 import enum
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -69,10 +69,26 @@ class FlightTimetable:
 _FLIGHT = re.compile(r"^[A-Z0-9]{2}[0-9]{1,4}[A-Z]?$")
 
 
+def _csv_rows(rows: Iterable[Mapping[str, str]], source: str) -> Iterator[Mapping[str, str]]:
+    """The rows, with the CSV reader's own error (a field over 128 KiB, an unterminated quote) as a
+    ``FlightFileError`` naming the line."""
+    it = iter(rows)
+    line = 1
+    while True:
+        try:
+            row = next(it)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise FlightFileError(f"{source}:{line + 1}: csv: {exc}") from None
+        line += 1
+        yield row
+
+
 def parse_flights(rows: Iterable[Mapping[str, str]], source: str = "<flights>") -> FlightTimetable:
     out: list[Flight] = []
     note = ""
-    for line, row in enumerate(rows, start=2):
+    for line, row in enumerate(_csv_rows(rows, source), start=2):
         note = note or (row.get("note") or "").strip()
 
         def bad(field: str, why: str, line: int = line) -> FlightFileError:

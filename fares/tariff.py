@@ -208,6 +208,10 @@ def parse_tariff(text: str, source: str = "<tariff>") -> Tariff:
         doc = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TariffError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:  # arrays nested thousands deep
+        raise TariffError(f"{source}: not valid TOML: nested too deeply") from None
+    except ValueError as exc:  # an integer of over 4,300 digits
+        raise TariffError(f"{source}: not valid TOML: {exc}") from None
     try:
         return Tariff.model_validate(doc)
     except ValidationError as exc:

@@ -15,12 +15,16 @@ from typing import Any
 
 import h3
 
-from geo.area import polygons_of
+from geo.area import AreaError, polygons_of
 from geo.points import LatLon
 
 # Resolution 8 cells are ~0.74 km^2 (edge ~530 m): fine enough for district borders, coarse enough
 # that a district is a few hundred cells.
 DEFAULT_RESOLUTION = 8
+# A zone is a district, not a prefecture: a polygon whose bounding box holds more cells than this is
+# refused before H3 fills it (a slipped digit, 31.4 for 131.4, would otherwise ask for billions of
+# cells at resolution 11, minutes and gigabytes). Yamaguchi City whole is ~1,400 cells at resolution 8.
+MAX_ZONE_CELLS = 1_000_000
 
 
 def cell_of(point: LatLon, resolution: int = DEFAULT_RESOLUTION) -> str:
@@ -68,7 +72,14 @@ class ServiceZone:
         or, for a polygon smaller than one cell, those it overlaps. Raises ``AreaError`` for bad
         geometry and ``ValueError`` if nothing is covered."""
         cells: set[str] = set()
-        for poly in polygons_of(geometry):
+        polygons = polygons_of(geometry)
+        estimate = sum(_bbox_km2(poly[0]) for poly in polygons) / h3.average_hexagon_area(resolution, "km^2")
+        if estimate > MAX_ZONE_CELLS:
+            raise AreaError(
+                f"zone {zone_id!r}: polygon too large, about {estimate:,.0f} H3 cells at res {resolution} "
+                f"(at most {MAX_ZONE_CELLS:,}); check its coordinates"
+            )
+        for poly in polygons:
             shape = h3.LatLngPoly(*[[(lat, lon) for lon, lat in ring[:-1]] for ring in poly])
             found = h3.h3shape_to_cells(shape, resolution)
             if not found:
@@ -104,6 +115,13 @@ class ServiceZone:
             "properties": {"name": self.name, "h3_resolution": self.resolution},
             "geometry": geo,
         }
+
+
+def _bbox_km2(ring: Sequence[tuple[float, float]]) -> float:
+    """The area of a (lon, lat) ring's bounding box, km^2 (an upper bound of the ring's own)."""
+    lons, lats = [p[0] for p in ring], [p[1] for p in ring]
+    mid = math.radians((max(lats) + min(lats)) / 2)
+    return (max(lats) - min(lats)) * 111.32 * (max(lons) - min(lons)) * 111.32 * max(math.cos(mid), 0.01)
 
 
 def zone_for(point: LatLon, zones: Iterable[ServiceZone]) -> ServiceZone | None:

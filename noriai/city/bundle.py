@@ -11,6 +11,7 @@ import csv
 import json
 import math
 import re
+import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ from geo.area import polygons_of
 from noriai.city.issues import Issues, TomlLines
 
 SUPPORTED_TIMEZONE = "Asia/Tokyo"
+MAX_FILE_BYTES = 64 * 1024 * 1024  # one file of the bundle (a city of 200,000 riders is ~40 MB)
 PLACE_COLUMNS = ("place_id", "name", "name_en", "kana", "kind", "lat", "lon")
 RIDER_COLUMNS = (
     "rider_id",
@@ -113,12 +115,23 @@ class _Reader:
 
     # --- files --------------------------------------------------------------------------------------
     def text(self, name: str) -> str | None:
+        """The file's text, or None with an issue: missing, not a regular file (a folder, a device such
+        as /dev/zero), over ``MAX_FILE_BYTES``, unreadable or not UTF-8."""
         path = self.root / name
         try:
-            return path.read_text(encoding="utf-8")
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):
+                self.issues.error(name, "not a regular file")
+                return None
+            with path.open("rb") as f:
+                data = f.read(MAX_FILE_BYTES + 1)
+            if len(data) > MAX_FILE_BYTES:
+                self.issues.error(name, f"file over {MAX_FILE_BYTES // (1024 * 1024)} MiB")
+                return None
+            return data.decode("utf-8")
         except FileNotFoundError:
             self.issues.error(name, "file not found")
-        except (OSError, UnicodeDecodeError) as exc:
+        except (OSError, UnicodeDecodeError, ValueError) as exc:  # ValueError: a NUL in the name
             self.issues.error(name, f"cannot read: {exc}")
         return None
 
@@ -131,7 +144,11 @@ class _Reader:
         except tomllib.TOMLDecodeError as exc:
             m = re.search(r"at line (\d+)", str(exc))
             self.issues.error(name, f"not valid TOML: {exc}", line=int(m.group(1)) if m else None)
-            return None
+        except RecursionError:  # arrays or tables nested thousands deep
+            self.issues.error(name, "not valid TOML: nested too deeply")
+        except ValueError as exc:  # an integer of over 4,300 digits
+            self.issues.error(name, f"not valid TOML: {exc}")
+        return None
 
     def json(self, name: str) -> Any:
         text = self.text(name)
@@ -141,24 +158,33 @@ class _Reader:
             return json.loads(text)
         except json.JSONDecodeError as exc:
             self.issues.error(name, f"not valid JSON: {exc.msg}", line=exc.lineno)
-            return None
+        except RecursionError:  # arrays nested thousands deep
+            self.issues.error(name, "not valid JSON: nested too deeply")
+        except ValueError as exc:  # an integer of over 4,300 digits
+            self.issues.error(name, f"not valid JSON: {exc}")
+        return None
 
     def csv_rows(self, name: str, required: tuple[str, ...]) -> list[tuple[int, dict[str, str]]] | None:
         text = self.text(name)
         if text is None:
             return None
-        reader = csv.DictReader(text.splitlines())
-        header = reader.fieldnames or []
-        missing = [c for c in required if c not in header]
-        if missing:
-            self.issues.error(name, f"missing column(s): {', '.join(missing)}", line=1)
-            return None
+        lines = text.splitlines()
+        reader = csv.DictReader(lines)
         out = []
-        for n, row in enumerate(reader, start=2):
-            if None in row or any(v is None for v in row.values()):
-                self.issues.error(name, f"expected {len(header)} columns, got a different number", line=n)
-                continue
-            out.append((n, {k: (v or "").strip() for k, v in row.items()}))
+        try:
+            header = reader.fieldnames or []
+            missing = [c for c in required if c not in header]
+            if missing:
+                self.issues.error(name, f"missing column(s): {', '.join(missing)}", line=1)
+                return None
+            for n, row in enumerate(reader, start=2):
+                if None in row or any(v is None for v in row.values()):
+                    self.issues.error(name, f"expected {len(header)} columns, got a different number", line=n)
+                    continue
+                out.append((n, {k: (v or "").strip() for k, v in row.items()}))
+        except csv.Error as exc:  # a field over the CSV limit (128 KiB), an unterminated quote
+            self.issues.error(name, f"not valid CSV: {exc}", line=max(1, reader.line_num))
+            return None
         return out
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from geo import LatLon, ServiceZone, cell_of, zone_for
+from geo import AreaError, LatLon, ServiceZone, cell_of, zone_for
 
 YUDA = LatLon(34.1649106, 131.4575504)
 ASAHI = LatLon(34.2864888, 131.4594682)
@@ -43,3 +43,13 @@ def test_geojson_outline_is_lon_lat() -> None:
     ring = f["geometry"]["coordinates"][0]
     lon, lat = ring[0]
     assert 131 < lon < 132 and 34 < lat < 35
+
+
+@pytest.mark.parametrize("resolution", [8, 11])
+def test_a_zone_the_size_of_a_region_is_refused_before_h3_fills_it(resolution: int) -> None:
+    """10 x 20 degrees would be ~3.5 million cells at resolution 8 (30 s, gigabytes) and billions at 11."""
+    box = {"type": "Polygon", "coordinates": [[[121, 34], [141, 34], [141, 44], [121, 44], [121, 34]]]}
+    with pytest.raises(AreaError, match="too large"):
+        ServiceZone.from_geojson("z", "z", box, resolution)
+    town = {"type": "Polygon", "coordinates": [[[131.4, 34.1], [131.5, 34.1], [131.5, 34.2], [131.4, 34.1]]]}
+    assert ServiceZone.from_geojson("t", "t", town, 8).cells  # a district is fine

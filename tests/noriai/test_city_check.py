@@ -68,6 +68,27 @@ def _airport(
     return apply
 
 
+def _huge_zone(root: Path) -> None:
+    """Two slipped digits (121 for 131.4, 44 for 34.4) make a zone of 10 x 20 degrees: millions of cells."""
+    doc = json.loads((root / "zones.geojson").read_text(encoding="utf-8"))
+    ring = doc["features"][0]["geometry"]["coordinates"][0]
+    ring[0][:2] = ring[-1][:2] = [121.0, 44.0]
+    (root / "zones.geojson").write_text(json.dumps(doc), encoding="utf-8")
+
+
+def _append(name: str, text: str) -> Callable[[Path], None]:
+    def apply(root: Path) -> None:
+        with (root / name).open("a", encoding="utf-8") as f:
+            f.write(text)
+
+    return apply
+
+
+def _zero_places(root: Path) -> None:
+    (root / "places.csv").unlink()
+    (root / "places.csv").symlink_to("/dev/zero")  # read whole, it would never end
+
+
 BROKEN = [
     pytest.param(
         _airport(place="hagi-airport"),
@@ -141,6 +162,29 @@ BROKEN = [
         r"error: gtfs/stop_times\.txt:2 \[stop_id\]:",
         id="feed-error",
     ),
+    # hostile files (#20): each one line naming the file, never a traceback, a hang or gigabytes
+    pytest.param(_huge_zone, r"error: zones\.geojson: feature 1 \[geometry\]: .*too large", id="huge-zone"),
+    pytest.param(
+        lambda root: (root / "zones.geojson").write_text("[" * 100_000 + "]" * 100_000),
+        r"error: zones\.geojson: not valid JSON: nested too deeply",
+        id="json-nested-deeply",
+    ),
+    pytest.param(
+        _append("companies.toml", "\nx = " + "1" * 5000 + "\n"),
+        r"error: companies\.toml: not valid TOML: .*4300 digits",
+        id="toml-huge-integer",
+    ),
+    pytest.param(
+        _append("tariff.toml", "\nx = " + "[" * 100_000 + "]" * 100_000),
+        r"error: tariff\.toml: not valid TOML: nested too deeply",
+        id="tariff-nested-deeply",
+    ),
+    pytest.param(
+        _append("places.csv", 'x,"' + "y" * 200_000 + '"\n'),
+        r"error: places\.csv:\d+: not valid CSV: field larger than field limit",
+        id="csv-field-over-limit",
+    ),
+    pytest.param(_zero_places, r"error: places\.csv: not a regular file", id="device-file"),
 ]
 
 
