@@ -65,6 +65,7 @@ class DispatchContext:
         # Idempotency claims are about requests in flight, so they run on the real clock, not ``clock``.
         self.idempotency_wait_s = 15.0
         self.idempotency_stale_s = 60.0
+        self.guest_open_bookings_max: int | None = None  # open bookings per guest phone (the web app sets it)
         self.places: dict[str, Place] = {p.place_id: p for p in reference.places}
         self.companies: dict[str, Company] = {c.company_id: c for c in reference.companies}
         self.vehicles: dict[str, Vehicle] = {v.vehicle_id: v for c in reference.companies for v in c.vehicles}

@@ -1,18 +1,53 @@
 """No double bookings (issue #14): a rider's second live booking for the same trip at an overlapping
 time is refused with ``duplicate_booking`` and the existing booking's number, unless the operator says
-it is intended; the guest booking refuses the same phone twice for the same trip."""
+it is intended; the guest booking refuses the same phone twice for the same trip, and a phone number's
+open bookings over the cap (#20), counted in the booking's own transaction under a per-phone lock, so
+that several server processes cannot overrun it between them."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
 
 from dispatch.booking import Booking, BookingStatus, QuoteOption
+from dispatch.context import GUEST, DispatchContext
 from dispatch.errors import Conflict
 from dispatch.persistence.repository import Tx
 from geo import haversine_m
 
 LIVE = (BookingStatus.CONFIRMED.value, BookingStatus.SCHEDULED.value, BookingStatus.PICKED_UP.value)
 SAME_PLACE_M = 300  # pickups (and drop-offs) this close count as the same trip
+# A booking that holds (or may still take) a seat: the guest cap counts these.
+OPEN = (BookingStatus.ON_CALL.value, *LIVE)
+
+
+@dataclass(frozen=True, slots=True)
+class GuestLimits:
+    """What a guest booking is checked against: at most ``open_bookings_max`` open bookings per phone
+    number from ``today`` on (None: no cap)."""
+
+    open_bookings_max: int | None
+    today: date
+
+
+def guest_limits(ctx: DispatchContext, principal: object) -> GuestLimits | None:
+    """The limits when ``principal`` is the guest (the trip planner), else None."""
+    return GuestLimits(ctx.guest_open_bookings_max, ctx.now().date()) if principal == GUEST else None
+
+
+def refuse_over_cap(tx: Tx, rider_ids: Sequence[str], limits: GuestLimits) -> None:
+    cap = limits.open_bookings_max
+    if cap is None:
+        return
+    found = [o for rid in rider_ids for o in tx.bookings(rider_id=rid, statuses=OPEN)]
+    n = sum(1 for o in found if o.service_date >= limits.today)
+    if n >= cap:
+        raise Conflict(
+            f"this phone number already has {cap} open bookings",
+            f"この電話番号のご予約は{cap}件までです。変更はお電話でお問い合わせください",
+            code="open_bookings_limit",
+        )
 
 
 def _span(b: Booking, pickup_from_s: int | None, arrive_s: int | None) -> tuple[int, int] | None:
@@ -44,21 +79,27 @@ def find_duplicate(tx: Tx, b: Booking, span: tuple[int, int], rider_ids: Sequenc
     return None
 
 
-def refuse_duplicate(tx: Tx, b: Booking, option: QuoteOption, *, guest: bool, intended: bool) -> None:
+def refuse_duplicate(
+    tx: Tx, b: Booking, option: QuoteOption, *, guest: GuestLimits | None, intended: bool
+) -> None:
     """Raise ``duplicate_booking`` (409) naming the existing booking if confirming ``option`` of ``b``
     would double it, unless the operator says it is ``intended``. A guest is checked against every
-    rider with the same phone, cannot override, and is never told another booking's number."""
+    rider with the same phone, cannot override, and is never told another booking's number; a guest
+    phone over its cap of open bookings is ``open_bookings_limit`` (409)."""
     span = (option.pickup_from_s, option.arrive_by_s or option.dropoff_s)
     riders = [b.rider_id]
-    if guest:
+    if guest is not None:
         me = tx.rider(b.rider_id)
-        riders = [r.rider_id for r in tx.riders_by_phone(me.phone)] if me is not None else riders
+        if me is not None:
+            tx.lock_phone(me.phone)  # until the booking commits: the count below stays true
+            riders = [r.rider_id for r in tx.riders_by_phone(me.phone)]
+        refuse_over_cap(tx, riders, guest)
     elif intended:
         return
     other = find_duplicate(tx, b, span, riders)
     if other is None:
         return
-    if guest:  # never tell an anonymous caller another rider's booking number
+    if guest is not None:  # never tell an anonymous caller another rider's booking number
         raise Conflict(
             "a booking for the same trip at an overlapping time already exists for this phone number",
             "この電話番号で同じ区間・重なる時間の予約がすでにあります",

@@ -21,7 +21,7 @@ from dispatch.booking import (
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id, unused_booking_id
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
 from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
-from dispatch.duplicates import refuse_duplicate
+from dispatch.duplicates import guest_limits, refuse_duplicate
 from dispatch.entitlements import consume_vouchers, rider_entitlements
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
@@ -432,7 +432,7 @@ def _confirm(
             promised_arrival_by_s=opt.arrive_by_s,
             max_ride_time_s=opt.max_ride_time_s,
         )
-        refuse_duplicate(tx, b, opt, guest=principal == GUEST, intended=intended)
+        refuse_duplicate(tx, b, opt, guest=guest_limits(ctx, principal), intended=intended)
         model = build_day_model(
             ctx, tx, b.service_date, vehicle_ids=[vid], trips={booking_id: (b.origin, b.destination)}
         )

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_
+from sqlalchemy import func, or_, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -139,6 +139,15 @@ class Tx:
             select(RiderRow).where(col(RiderRow.phone).contains(digits[-4:])).order_by(RiderRow.rider_id)
         ).all()  # (digits only on both sides: "083-000-3001" and "+44 7700 900123" alike)
         return [rider_from_row(r) for r in rows if "".join(c for c in r.phone if c.isdigit()) == digits]
+
+    def lock_phone(self, phone: str) -> None:
+        """Writers for this phone number go one at a time until this transaction ends, in every process:
+        a PostgreSQL advisory lock (SQLite's BEGIN IMMEDIATE already admits one writer at a time)."""
+        if self.s.get_bind().dialect.name != "postgresql":
+            return
+        digits = "".join(ch for ch in phone if ch in "0123456789")
+        key = int.from_bytes(hashlib.sha256(b"phone:" + digits.encode()).digest()[:8], "big", signed=True)
+        self.s.connection().execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
 
     def add_rider(self, rider: Rider) -> None:
         self.s.add(rider_to_row(rider))

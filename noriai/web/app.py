@@ -429,6 +429,8 @@ def _add_clinics(
 
 
 def _guest_guard(settings: Settings, service: DispatchService, sms: SmsSender) -> GuestGuard:
+    # the cap holds across processes: counted again in the booking's transaction (dispatch.duplicates)
+    service.ctx.guest_open_bookings_max = settings.guest_open_bookings_max
     limiter = RateLimiter(
         {
             "guest_booking": settings.rate_guest_booking,

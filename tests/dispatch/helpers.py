@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from sqlalchemy.engine import Engine
+
 from dispatch.booking import TimeMode, TimeRequest, parse_hhmm
 from dispatch.live import InMemoryLiveStore
 from dispatch.notify import InMemoryNotifier
@@ -34,16 +36,27 @@ def make_service(url: str, clock: Clock | None = None) -> tuple[DispatchService,
     migrate(engine)
     store_reference_data(engine, reference_data())
     notifier = InMemoryNotifier()
-    svc = DispatchService(
+    return open_service(url, engine, notifier, clock), notifier
+
+
+def open_service(
+    url: str,
+    engine: Engine | None = None,
+    notifier: InMemoryNotifier | None = None,
+    clock: Clock | None = None,
+) -> DispatchService:
+    """A service on a database that ``make_service`` prepared: with its own engines, it stands for
+    another server process."""
+    engine = engine or create_db_engine(url)
+    return DispatchService(
         Repository(engine, create_db_engine(url, read_only=True)),
         load_reference_data(engine),
         load_tariff(TARIFF_PATH),
         StraightLineModel(),
         live=InMemoryLiveStore(),
-        notifier=notifier,
+        notifier=notifier or InMemoryNotifier(),
         clock=clock or Clock(),
     )
-    return svc, notifier
 
 
 def trip(
