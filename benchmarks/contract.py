@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -36,7 +37,9 @@ class CallerResult:
     caller: str
     exit_code: int
     operations: int
-    failures: int
+    failures: int  # operations with a failure (JUnit)
+    cases: int  # test cases Schemathesis generated
+    unique_failures: int
     seconds: float
     report: str
     tail: str
@@ -119,15 +122,20 @@ def run_contract(
                 seconds = time.perf_counter() - started
                 junit = next(iter(sorted(report.glob("*.xml"))), report / "missing.xml")
                 ops, bad = _junit(junit)
+                out = done.stdout + done.stderr
+                cases = re.search(r"^\s*(\d+) generated", out, re.M)
+                unique = re.search(r"found (\d+) unique failure", out)
                 results.append(
                     CallerResult(
                         caller,
                         done.returncode,
                         ops,
                         bad,
+                        int(cases.group(1)) if cases else 0,
+                        int(unique.group(1)) if unique else 0,
                         round(seconds, 1),
                         str(junit),
-                        (done.stdout + done.stderr)[-6000:],
+                        out[-6000:],
                     )
                 )
     return results
@@ -141,9 +149,12 @@ def main() -> None:
     args = ap.parse_args()
     skip = tuple(c for c in args.exclude_checks.split(",") if c)
     results = run_contract(args.max_examples, RESULTS, args.phases, skip)
-    print(f"{'caller':<10}{'operations':>11}{'failures':>10}{'seconds':>9}  exit")
+    print(f"{'caller':<10}{'operations':>11}{'cases':>8}{'failing ops':>12}{'unique':>8}{'seconds':>9}  exit")
     for r in results:
-        print(f"{r.caller:<10}{r.operations:>11}{r.failures:>10}{r.seconds:>9}  {r.exit_code}")
+        print(
+            f"{r.caller:<10}{r.operations:>11}{r.cases:>8}{r.failures:>12}{r.unique_failures:>8}"
+            f"{r.seconds:>9}  {r.exit_code}"
+        )
     summary = {
         "max_examples": args.max_examples,
         "phases": args.phases,
