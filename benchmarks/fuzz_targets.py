@@ -244,11 +244,20 @@ class BundleRefused(Exception):
 
 
 def _bundle_seeds() -> list[bytes]:
-    """The demo city bundle, its riders cut to the first three (its GTFS and GBFS are other targets:
-    their folders exist, empty, and are not loaded)."""
+    """The demo city bundle, its riders cut to the first three, and a smaller one made from it (comments
+    dropped, three zones: a district, a community zone and the corridor), which is ~3x faster to load.
+    Its GTFS and GBFS are other targets: their folders exist, empty, and are not loaded."""
     files = {n: (DEMO_CITY / n).read_bytes() for n in BUNDLE_FILES}
     files["riders.csv"] = b"".join(files["riders.csv"].splitlines(keepends=True)[:4])
-    return [SEP.join(files[n] for n in BUNDLE_FILES)]
+    small = {
+        n: b"".join(line for line in data.splitlines(keepends=True) if not line.lstrip().startswith(b"#"))
+        for n, data in files.items()
+    }
+    zones = json.loads(files["zones.geojson"])
+    keep = ("central", "nio", "airport-corridor")
+    zones["features"] = [f for f in zones["features"] if f["properties"]["zone_id"] in keep]
+    small["zones.geojson"] = json.dumps(zones, ensure_ascii=False, separators=(",", ":")).encode()
+    return [SEP.join(files[n] for n in BUNDLE_FILES), SEP.join(small[n] for n in BUNDLE_FILES)]
 
 
 def _run_bundle(data: bytes) -> None:
