@@ -97,8 +97,8 @@ class DataRights:
 
     def export(self, principal: Principal, rider_id: str) -> dict[str, Any]:
         """Everything stored about the rider: profile, bookings, their audit entries, standing rules,
-        clinic consents and appointments, airport bookings, consents and data-rights events. The
-        export itself is recorded."""
+        clinic consents and appointments, airport bookings, vouchers, consents and data-rights events.
+        The export itself is recorded."""
         self._check(principal, rider_id)
         now = self.clock().astimezone(UTC)
         with self.repo.write() as tx:

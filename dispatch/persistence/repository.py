@@ -33,9 +33,11 @@ from dispatch.persistence.tables import (
     ClinicConsentRow,
     IdempotencyRow,
     RecurringRuleRow,
+    RiderEntitlementRow,
     RiderEventRow,
     RiderRow,
     VehiclePlanRow,
+    VoucherLedgerRow,
 )
 
 T = TypeVar("T")
@@ -376,12 +378,14 @@ class Tx:
         return [r.model_dump(mode="json") for r in rows]
 
     def linked_records(self, rider_id: str) -> dict[str, list[dict[str, Any]]]:
-        """The rider's rows in the integration tables: clinic consents (with the clinic's patient id),
-        clinic appointments and airport bookings."""
+        """The rider's rows in the other tables: clinic consents (with the clinic's patient id), clinic
+        appointments, airport bookings, voucher entitlement and the voucher ledger."""
         tables: dict[str, Any] = {
             "clinic_consents": ClinicConsentRow,
             "clinic_appointments": ClinicAppointmentRow,
             "airport_bookings": AirportBookingRow,
+            "entitlements": RiderEntitlementRow,
+            "voucher_ledger": VoucherLedgerRow,
         }
         return {
             name: [r.model_dump(mode="json") for r in self.s.exec(select(t).where(t.rider_id == rider_id))]

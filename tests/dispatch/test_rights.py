@@ -151,6 +151,7 @@ def test_erasure_leaves_no_trace_of_the_canary_and_keeps_the_statistics(db: tupl
     assert {a["booking_id"] for a in exported["audit"]} == set(ids)
     assert exported["consents"][0]["detail"].count("2026-11-20") == 1
     assert [c["patient_id"] for c in exported["clinic_consents"]] == [CANARY_PATIENT]
+    assert exported["entitlements"] == [] and exported["voucher_ledger"] == []  # none given to this rider
     assert [(a["appointment_key"], a["booking_id"]) for a in exported["clinic_appointments"]] == [
         (CANARY_APPOINTMENT, ids[1])
     ]
