@@ -25,6 +25,9 @@ DEFAULT_RESOLUTION = 8
 # refused before H3 fills it (a slipped digit, 31.4 for 131.4, would otherwise ask for billions of
 # cells at resolution 11, minutes and gigabytes). Yamaguchi City whole is ~1,400 cells at resolution 8.
 MAX_ZONE_CELLS = 1_000_000
+# ... and no wider than this in latitude or longitude: H3 fills a long thin polygon slowly whatever its
+# area (130 degrees by 0.03, a digit lost from 131.3, took 12 s for 7,800 cells).
+MAX_ZONE_SPAN_DEG = 3.0
 
 
 def cell_of(point: LatLon, resolution: int = DEFAULT_RESOLUTION) -> str:
@@ -73,6 +76,14 @@ class ServiceZone:
         geometry and ``ValueError`` if nothing is covered."""
         cells: set[str] = set()
         polygons = polygons_of(geometry)
+        for poly in polygons:
+            lons, lats = [p[0] for p in poly[0]], [p[1] for p in poly[0]]
+            span = max(max(lons) - min(lons), max(lats) - min(lats))
+            if span > MAX_ZONE_SPAN_DEG:
+                raise AreaError(
+                    f"zone {zone_id!r}: polygon spans {span:.1f} degrees (at most {MAX_ZONE_SPAN_DEG}); "
+                    "check its coordinates"
+                )
         estimate = sum(_bbox_km2(poly[0]) for poly in polygons) / h3.average_hexagon_area(resolution, "km^2")
         if estimate > MAX_ZONE_CELLS:
             raise AreaError(

@@ -45,11 +45,25 @@ def test_geojson_outline_is_lon_lat() -> None:
     assert 131 < lon < 132 and 34 < lat < 35
 
 
-@pytest.mark.parametrize("resolution", [8, 11])
-def test_a_zone_the_size_of_a_region_is_refused_before_h3_fills_it(resolution: int) -> None:
-    """10 x 20 degrees would be ~3.5 million cells at resolution 8 (30 s, gigabytes) and billions at 11."""
-    box = {"type": "Polygon", "coordinates": [[[121, 34], [141, 34], [141, 44], [121, 44], [121, 34]]]}
-    with pytest.raises(AreaError, match="too large"):
+def _box(lon0: float, lat0: float, lon1: float, lat1: float) -> dict[str, object]:
+    ring = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+@pytest.mark.parametrize(
+    ("box", "resolution", "why"),
+    [
+        (_box(121, 34, 141, 44), 8, "spans 20.0 degrees"),  # ~3.5 million cells: 30 s, gigabytes
+        (_box(1.31, 33.91, 131.29, 33.94), 8, "spans 130.0 degrees"),  # thin: 12 s for 7,800 cells
+        (_box(131.0, 34.0, 133.0, 36.0), 11, "too large"),  # ~45 million cells at resolution 11
+    ],
+)
+def test_a_zone_far_too_large_is_refused_before_h3_fills_it(
+    box: dict[str, object], resolution: int, why: str
+) -> None:
+    with pytest.raises(AreaError, match=why):
         ServiceZone.from_geojson("z", "z", box, resolution)
-    town = {"type": "Polygon", "coordinates": [[[131.4, 34.1], [131.5, 34.1], [131.5, 34.2], [131.4, 34.1]]]}
-    assert ServiceZone.from_geojson("t", "t", town, 8).cells  # a district is fine
+
+
+def test_a_district_sized_zone_is_filled() -> None:
+    assert len(ServiceZone.from_geojson("t", "t", _box(131.4, 34.1, 131.5, 34.2), 8).cells) > 10
