@@ -12,7 +12,7 @@ import unicodedata
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BeforeValidator, WithJsonSchema
+from pydantic import AfterValidator, BeforeValidator, Field, WithJsonSchema
 
 # Embedding, override and isolate controls (U+202A-202E, U+2066-2069) and the invisible marks that
 # reorder text (U+200E, U+200F, U+061C).
@@ -39,8 +39,12 @@ def _text(value: str) -> str:
     return check_text(value, single_line=False)
 
 
-Label = Annotated[str, AfterValidator(_label)]
-Text = Annotated[str, AfterValidator(_text)]
+# The same rules as patterns in the OpenAPI document, so that clients (and Schemathesis) know them.
+_BIDI = r"\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c"
+LABEL_PATTERN = rf"^[^\u0000-\u001f\u007f{_BIDI}]*$"
+TEXT_PATTERN = rf"^[^\u0000-\u0008\u000b-\u001f\u007f{_BIDI}]*$"  # tab and line feed allowed
+Label = Annotated[str, AfterValidator(_label), Field(json_schema_extra={"pattern": LABEL_PATTERN})]
+Text = Annotated[str, AfterValidator(_text), Field(json_schema_extra={"pattern": TEXT_PATTERN})]
 
 
 # Days and times the service can mean: ISO dates (never a number read as a Unix time, as "0" would
