@@ -45,6 +45,21 @@ from geo import LatLon
 from noriai.web.auth import Auth
 from noriai.web.inputs import TIME_PATTERN, Day, Label, Text
 from noriai.web.metrics import Metrics
+from noriai.web.schemas import (
+    AuditEntryOut,
+    BookingOut,
+    BreakdownOut,
+    CheckOut,
+    MaterialisedOut,
+    ReoptimiseOut,
+    RestoreOut,
+    RiderOut,
+    RuleOut,
+    RunOut,
+    TripOut,
+    VehicleOut,
+    WhoAmIOut,
+)
 
 
 class _Body(BaseModel):
@@ -245,20 +260,20 @@ def dispatch_router(
     Any_ = Annotated[Principal, Depends(auth.any_key)]
     Op = Annotated[Principal, Depends(auth.operator)]
 
-    @router.get("/whoami")
+    @router.get("/whoami", response_model=WhoAmIOut, response_model_exclude_unset=True)
     def whoami(p: Any_) -> dict[str, Any]:
         return {"role": p.role, "label": p.label, "company_id": p.company_id}
 
     # --- operators ---------------------------------------------------------------------------------
-    @router.get("/riders")
+    @router.get("/riders", response_model=list[RiderOut], response_model_exclude_unset=True)
     def search_riders(p: Op, q: Annotated[str, Query(min_length=1, max_length=50)]) -> list[dict[str, Any]]:
         return [rider_view(r, full=True) for r in svc.search_riders(q)]
 
-    @router.get("/riders/{rider_id}")
+    @router.get("/riders/{rider_id}", response_model=RiderOut, response_model_exclude_unset=True)
     def get_rider(p: Any_, rider_id: str) -> dict[str, Any]:
         return rider_view(svc.rider_for(p, rider_id), full=p.role == "operator")
 
-    @router.post("/quotes", status_code=201)
+    @router.post("/quotes", status_code=201, response_model=BookingOut, response_model_exclude_unset=True)
     def create_quote(p: Op, body: QuoteIn) -> dict[str, Any]:
         started = time.perf_counter()
         req = QuoteRequest(
@@ -274,7 +289,9 @@ def dispatch_router(
         metrics.quotes.labels("options" if b.state is BookingStatus.QUOTED else "rejected").inc()
         return booking_view(svc, b)
 
-    @router.post("/bookings/{booking_id}/confirm")
+    @router.post(
+        "/bookings/{booking_id}/confirm", response_model=BookingOut, response_model_exclude_unset=True
+    )
     def confirm(
         p: Op,
         booking_id: str,
@@ -285,7 +302,7 @@ def dispatch_router(
         metrics.bookings.labels(b.status).inc()
         return booking_view(svc, b)
 
-    @router.get("/bookings")
+    @router.get("/bookings", response_model=list[BookingOut], response_model_exclude_unset=True)
     def list_bookings(
         p: Op,
         service_date: Annotated[Day | None, Query(alias="date")] = None,
@@ -298,11 +315,13 @@ def dispatch_router(
             for b in svc.bookings(service_date=service_date, rider_id=rider_id)
         ]
 
-    @router.get("/bookings/{booking_id}")
+    @router.get("/bookings/{booking_id}", response_model=BookingOut, response_model_exclude_unset=True)
     def get_booking(p: Any_, booking_id: str) -> dict[str, Any]:
         return booking_view(svc, svc.booking(p, booking_id), with_read_back=p.role == "operator")
 
-    @router.get("/bookings/{booking_id}/audit")
+    @router.get(
+        "/bookings/{booking_id}/audit", response_model=list[AuditEntryOut], response_model_exclude_unset=True
+    )
     def audit(p: Op, booking_id: str) -> list[dict[str, Any]]:
         return [
             {
@@ -316,22 +335,29 @@ def dispatch_router(
             for e in svc.audit_trail(booking_id)
         ]
 
-    @router.post("/bookings/{booking_id}/cancel")
+    @router.post(
+        "/bookings/{booking_id}/cancel", response_model=BookingOut, response_model_exclude_unset=True
+    )
     def cancel(p: Op, booking_id: str, body: CancelIn) -> dict[str, Any]:
         b = svc.cancel(p, booking_id, body.reason)
         metrics.bookings.labels(b.status).inc()
         return booking_view(svc, b)
 
-    @router.post("/bookings/{booking_id}/return", status_code=201)
+    @router.post(
+        "/bookings/{booking_id}/return",
+        status_code=201,
+        response_model=BookingOut,
+        response_model_exclude_unset=True,
+    )
     def add_return(p: Op, booking_id: str, body: ReturnIn) -> dict[str, Any]:
         t = _parse_hhmm(body.time) if body.time else None
         return booking_view(svc, svc.add_return(p, booking_id, body.mode, t))
 
-    @router.post("/bookings/{booking_id}/call")
+    @router.post("/bookings/{booking_id}/call", response_model=BookingOut, response_model_exclude_unset=True)
     def call(p: Op, booking_id: str) -> dict[str, Any]:
         return booking_view(svc, svc.call(p, booking_id))
 
-    @router.post("/recurring", status_code=201)
+    @router.post("/recurring", status_code=201, response_model=RuleOut, response_model_exclude_unset=True)
     def add_rule(p: Op, body: RuleIn) -> dict[str, Any]:
         try:
             rule = RecurrenceRule(
@@ -355,43 +381,51 @@ def dispatch_router(
         r = svc.add_rule(p, rr)
         return {"rule_id": r.rule_id, "rider_id": r.rider_id, "weekdays": body.weekdays}
 
-    @router.post("/days/{service_date}/materialise")
+    @router.post(
+        "/days/{service_date}/materialise",
+        response_model=list[MaterialisedOut],
+        response_model_exclude_unset=True,
+    )
     def materialise(p: Op, service_date: Day) -> list[dict[str, Any]]:
         return svc.materialise(service_date)
 
-    @router.post("/days/{service_date}/reoptimise")
+    @router.post(
+        "/days/{service_date}/reoptimise", response_model=ReoptimiseOut, response_model_exclude_unset=True
+    )
     def reoptimise_day(
         p: Op, service_date: Day, time_limit_s: Annotated[float, Query(gt=0, le=60)] = 5.0
     ) -> dict[str, Any]:
         return svc.reoptimise_day(service_date, time_limit_s=time_limit_s)
 
-    @router.get("/days/{service_date}/check")
+    @router.get("/days/{service_date}/check", response_model=CheckOut, response_model_exclude_unset=True)
     def check_day(p: Op, service_date: Day) -> dict[str, Any]:
         """Independent audit of the day's plans (capacity, windows, ride times, one plan per booking)."""
         problems = svc.check_day(service_date)
         return {"ok": not problems, "problems": problems}
 
-    @router.get("/analytics/trips")
+    @router.get("/analytics/trips", response_model=list[TripOut], response_model_exclude_unset=True)
     def reusable_trips(p: Op, service_date: Annotated[Day, Query(alias="date")]) -> list[dict[str, Any]]:
         """The day's trips of riders who opted in to data reuse, without personal data (H3 cells)."""
         return svc.reusable_trips(service_date)
 
     # --- operators and companies (company-scoped) --------------------------------------------------
-    @router.post("/bookings/{booking_id}/events")
+    @router.post(
+        "/bookings/{booking_id}/events", response_model=BookingOut, response_model_exclude_unset=True
+    )
     def stop_event(p: Any_, booking_id: str, body: StopEventIn) -> dict[str, Any]:
         b = svc.stop_event(p, booking_id, BookingEvent(body.event))
         metrics.bookings.labels(b.status).inc()
         return booking_view(svc, b, with_read_back=False)
 
-    @router.get("/runs")
+    @router.get("/runs", response_model=list[RunOut], response_model_exclude_unset=True)
     def runs(p: Any_, service_date: Annotated[Day, Query(alias="date")]) -> list[dict[str, Any]]:
         return svc.runs(p, service_date)
 
-    @router.get("/runs/{vehicle_id}")
+    @router.get("/runs/{vehicle_id}", response_model=RunOut, response_model_exclude_unset=True)
     def run(p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]) -> dict[str, Any]:
         return svc.runs(p, service_date, vehicle_id)[0]
 
-    @router.get("/vehicles/{vehicle_id}")
+    @router.get("/vehicles/{vehicle_id}", response_model=VehicleOut, response_model_exclude_unset=True)
     def vehicle(p: Any_, vehicle_id: str) -> dict[str, Any]:
         v = svc.vehicle(p, vehicle_id)
         return {
@@ -408,13 +442,17 @@ def dispatch_router(
     def position(p: Any_, vehicle_id: str, body: PositionIn) -> None:
         svc.report_position(p, vehicle_id, LatLon(body.lat, body.lon))
 
-    @router.post("/vehicles/{vehicle_id}/breakdown")
+    @router.post(
+        "/vehicles/{vehicle_id}/breakdown", response_model=BreakdownOut, response_model_exclude_unset=True
+    )
     def breakdown(
         p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]
     ) -> dict[str, Any]:
         return svc.vehicle_breakdown(p, vehicle_id, service_date)
 
-    @router.post("/vehicles/{vehicle_id}/restore")
+    @router.post(
+        "/vehicles/{vehicle_id}/restore", response_model=RestoreOut, response_model_exclude_unset=True
+    )
     def restore(
         p: Any_, vehicle_id: str, service_date: Annotated[Day, Query(alias="date")]
     ) -> dict[str, Any]:
