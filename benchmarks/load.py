@@ -230,7 +230,7 @@ def history(engine: Any, areas: list[dict[str, Any]], n: int, day: date, rng: ra
                     booking_id=f"H{k:06d}",
                     rider_id=rng.choice(a["riders"]),
                     service_date=day - timedelta(days=1 + k % 20),
-                    status=BookingStatus.DROPPED_OFF.value,
+                    status=BookingStatus.DROPPED_OFF,
                     created_at=now,
                     updated_at=now,
                     origin_label="自宅",
@@ -257,7 +257,7 @@ def seed_day(url: str, areas: list[dict[str, Any]], n: int, day: date, rng: rand
     from dispatch.persistence import create_db_engine
     from dispatch.persistence.reference import load_reference_data
     from dispatch.persistence.repository import Principal, Repository
-    from dispatch.service import DispatchService, Endpoint, QuoteRequest
+    from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
     from fares import load_tariff
     from geo import StraightLineModel
     from noriai.demo import TARIFF_PATH
@@ -282,9 +282,10 @@ def seed_day(url: str, areas: list[dict[str, Any]], n: int, day: date, rng: rand
             op,
             QuoteRequest(
                 rng.choice(a["riders"]),
-                Endpoint("home"),
+                Endpoint(EndpointKind.HOME),
                 Endpoint(
-                    "point", point=LatLon(lat + rng.uniform(-0.025, 0.025), lon + rng.uniform(-0.03, 0.03))
+                    EndpointKind.POINT,
+                    point=LatLon(lat + rng.uniform(-0.025, 0.025), lon + rng.uniform(-0.03, 0.03)),
                 ),
                 day,
                 TimeRequest(mode, minute * 60),

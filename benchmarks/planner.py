@@ -114,7 +114,7 @@ def multimodal(jr: Any, day: date, queries: int, bookings: int) -> dict[str, Any
     from dispatch.persistence import create_db_engine, migrate, store_reference_data
     from dispatch.persistence.reference import load_reference_data
     from dispatch.persistence.repository import Principal, Repository
-    from dispatch.service import TOKYO, DispatchService, Endpoint, QuoteRequest
+    from dispatch.service import TOKYO, DispatchService, Endpoint, EndpointKind, QuoteRequest
     from fares import load_tariff
     from geo import LatLon, StraightLineModel
     from noriai.demo import GBFS_DIR, GTFS_DIR, TARIFF_PATH, reference_data
@@ -149,8 +149,8 @@ def multimodal(jr: Any, day: date, queries: int, bookings: int) -> dict[str, Any
             op,
             QuoteRequest(
                 r.rider_id,
-                Endpoint("home"),
-                Endpoint("place", p.place_id),
+                Endpoint(EndpointKind.HOME),
+                Endpoint(EndpointKind.PLACE, p.place_id),
                 day,
                 TimeRequest(TimeMode.ARRIVE_BY, t),
             ),

@@ -7,7 +7,7 @@
 
 from dispatch.booking import BookingEvent, BookingStatus, QuoteOption, TimeMode, TimeRequest, next_status
 from dispatch.errors import Conflict, DispatchError, Forbidden, Invalid, NotFound
-from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest, RuleRequest
+from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest, RuleRequest
 from dispatch.live import make_live_store
 from dispatch.notify import make_notifier
 from dispatch.persistence.repository import Repository
@@ -20,6 +20,7 @@ __all__ = [
     "DispatchError",
     "DispatchService",
     "Endpoint",
+    "EndpointKind",
     "Forbidden",
     "GuestBookingRequest",
     "Invalid",

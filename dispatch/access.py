@@ -13,7 +13,7 @@ from dispatch.booking import (
 from dispatch.context import DispatchContext
 from dispatch.domain import Rider, Vehicle
 from dispatch.errors import Invalid, NotFound
-from dispatch.inputs import Endpoint
+from dispatch.inputs import Endpoint, EndpointKind
 from dispatch.persistence.repository import Principal
 from geo import LatLon
 
@@ -38,16 +38,16 @@ def rider_by_id(ctx: DispatchContext, rider_id: str) -> Rider:
 
 
 def resolve(ctx: DispatchContext, e: Endpoint, rider: Rider) -> tuple[str, LatLon, str | None]:
-    if e.kind == "home":
+    if e.kind == EndpointKind.HOME:
         return (e.label or "自宅", rider.home, None)
-    if e.kind == "place":
+    if e.kind == EndpointKind.PLACE:
         p = ctx.places.get(e.place_id or "")
         if p is None:
             raise Invalid(f"unknown place {e.place_id!r}", f"行き先 {e.place_id} が見つかりません")
         return (p.name, p.point, p.place_id)
-    if e.kind == "point" and e.point is not None:
+    if e.kind == EndpointKind.POINT and e.point is not None:
         return (e.label or f"{e.point.lat:.5f},{e.point.lon:.5f}", e.point, None)
-    raise Invalid(f"endpoint kind {e.kind!r} needs a place_id or a point", "場所の指定が不正です")
+    raise Invalid(f"endpoint kind '{e.kind}' needs a place_id or a point", "場所の指定が不正です")
 
 
 def rider_for(ctx: DispatchContext, principal: Principal, rider_id: str) -> Rider:

@@ -12,7 +12,16 @@ from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimeta
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
 from dispatch.persistence.airport import AirportBooking, AirportStore
 from dispatch.persistence.repository import Principal
-from dispatch.service import Conflict, DispatchService, Endpoint, Forbidden, Invalid, NotFound, QuoteRequest
+from dispatch.service import (
+    Conflict,
+    DispatchService,
+    Endpoint,
+    EndpointKind,
+    Forbidden,
+    Invalid,
+    NotFound,
+    QuoteRequest,
+)
 from fares import FareLine
 
 log = logging.getLogger("noriai.airport")
@@ -66,7 +75,7 @@ class AirportBookings:
         return [(f, self.store.delay_s(f.flight, d)) for f in self.timetable.on(d)]
 
     def _request(self, rider_id: str, f: Flight, d: date, other: Endpoint, companions: int) -> QuoteRequest:
-        airport = Endpoint("place", self.policy.airport_place_id)
+        airport = Endpoint(EndpointKind.PLACE, self.policy.airport_place_id)
         if f.direction is FlightDirection.DEPARTURE:
             t = TimeRequest(TimeMode.ARRIVE_BY, f.scheduled_s - self.policy.checkin_margin_s)
             return QuoteRequest(rider_id, other, airport, d, t, companions)
@@ -178,7 +187,7 @@ class AirportBookings:
             if old.state not in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED):
                 continue  # cancelled, on board, or already re-booked
             other = Endpoint(
-                "place" if old.dest_place_id else "point",
+                EndpointKind.PLACE if old.dest_place_id else EndpointKind.POINT,
                 place_id=old.dest_place_id,
                 point=old.destination if not old.dest_place_id else None,
                 label=old.dest_label,

@@ -233,7 +233,7 @@ class Booking:
     booking_id: str
     rider_id: str
     service_date: date
-    status: str
+    status: BookingStatus
     created_at: datetime
     updated_at: datetime
     origin_label: str

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 
@@ -9,11 +10,19 @@ from dispatch.booking import RecurrenceRule, TimeRequest
 from geo import LatLon
 
 
+class EndpointKind(enum.StrEnum):
+    """How an endpoint was chosen (the values are the API's and the stored rules' strings)."""
+
+    HOME = "home"
+    PLACE = "place"
+    POINT = "point"
+
+
 @dataclass(frozen=True, slots=True)
 class Endpoint:
     """Where a trip starts or ends, as the operator chose it: the rider's home, a place, or a point."""
 
-    kind: str  # home | place | point
+    kind: EndpointKind
     place_id: str | None = None
     point: LatLon | None = None
     label: str = ""

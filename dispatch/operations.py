@@ -100,7 +100,7 @@ def transition(
                 f"この予約は{b.service_date.month}月{b.service_date.day}日の運行です",
                 code="not_today",
             )
-        upd: dict[str, Any] = {"status": new.value, "updated_at": ctx.now().astimezone(UTC)}
+        upd: dict[str, Any] = {"status": new, "updated_at": ctx.now().astimezone(UTC)}
         if event is BookingEvent.ARRIVE:
             upd["arrived_at_s"] = t
         elif event is BookingEvent.PICK_UP:
@@ -201,7 +201,7 @@ def reoptimise_day(
                         )
                     )
                     fresh[bid] = replace(
-                        b, vehicle_id=vid, company_id=company, status=BookingStatus.SCHEDULED.value
+                        b, vehicle_id=vid, company_id=company, status=BookingStatus.SCHEDULED
                     )
                     tx.save_booking(fresh[bid])
             new_plan = replace(old, stops=new_stops, version=old.version + 1)
@@ -252,7 +252,7 @@ def vehicle_breakdown(ctx: DispatchContext, principal: Principal, vehicle_id: st
         model = build_day_model(ctx, tx, d, trips=trips)
         for bid in sorted(waiting, key=lambda x: bookings[x].promised_pickup_from_s or 0):
             b = bookings[bid]
-            req = request_for(ctx, replace(b, status=BookingStatus.CONFIRMED.value), *model.endpoints[bid])
+            req = request_for(ctx, replace(b, status=BookingStatus.CONFIRMED), *model.endpoints[bid])
             opts = insertion_options(
                 model.problem, model.plan, req, max_options=1, max_checks_per_vehicle=400
             )
@@ -261,7 +261,7 @@ def vehicle_breakdown(ctx: DispatchContext, principal: Principal, vehicle_id: st
                 tx.save_booking(
                     replace(
                         b,
-                        status=BookingStatus.CONFIRMED.value,
+                        status=BookingStatus.CONFIRMED,
                         vehicle_id=None,
                         company_id=None,
                         reason="needs_operator: vehicle breakdown / 車両故障・要対応",

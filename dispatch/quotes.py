@@ -25,7 +25,7 @@ from dispatch.duplicates import guest_limits, refuse_duplicate
 from dispatch.entitlements import consume_vouchers, rider_entitlements
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
-from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest
+from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
 from dispatch.persistence.repository import Principal
 from dispatch.riders import guest_phone
@@ -66,7 +66,7 @@ def quote(ctx: DispatchContext, principal: Principal, req: QuoteRequest) -> Book
         booking_id=new_booking_id(),
         rider_id=rider.rider_id,
         service_date=req.service_date,
-        status=BookingStatus.QUOTED.value,
+        status=BookingStatus.QUOTED,
         created_at=now.astimezone(UTC),
         updated_at=now.astimezone(UTC),
         origin_label=olabel,
@@ -191,8 +191,8 @@ def _book_guest(
         GUEST,
         QuoteRequest(
             rider.rider_id,
-            Endpoint("point", point=g.origin, label=g.origin_label),
-            Endpoint("point", point=g.destination, label=g.destination_label),
+            Endpoint(EndpointKind.POINT, point=g.origin, label=g.origin_label),
+            Endpoint(EndpointKind.POINT, point=g.destination, label=g.destination_label),
             g.service_date,
             g.time,
             companions=max(0, g.seats - 1),
@@ -236,7 +236,7 @@ def fill_options(ctx: DispatchContext, b: Booking, rider: Rider | None) -> Booki
     )
     options, reason = options_for(ctx, trip, rider)
     if reason is not None:
-        return replace(b, status=BookingStatus.REJECTED.value, reason=reason)
+        return replace(b, status=BookingStatus.REJECTED, reason=reason)
     expires = ctx.now() + timedelta(seconds=ctx.policy.quote_valid_s)
     return replace(b, options=options, quote_expires_at=expires.astimezone(UTC))
 
@@ -448,7 +448,7 @@ def _confirm(
         now = ctx.now().astimezone(UTC)
         confirmed = replace(
             promised,
-            status=BookingStatus.SCHEDULED.value,
+            status=BookingStatus.SCHEDULED,
             updated_at=now,
             chosen_option=option,
             vehicle_id=vid,
@@ -475,7 +475,7 @@ def _confirm(
         )
         tx.audit(
             ctx.entry(
-                replace(b, status=BookingStatus.CONFIRMED.value),
+                replace(b, status=BookingStatus.CONFIRMED),
                 principal,
                 BookingEvent.ASSIGN,
                 BookingStatus.SCHEDULED,

@@ -20,7 +20,7 @@ from dispatch.booking import (
 )
 from dispatch.context import SYSTEM, DispatchContext, new_id, unused_booking_id
 from dispatch.errors import Conflict, Invalid
-from dispatch.inputs import Endpoint, QuoteRequest, RuleRequest
+from dispatch.inputs import Endpoint, EndpointKind, QuoteRequest, RuleRequest
 from dispatch.persistence.repository import Principal, RecurringRule
 from dispatch.quotes import confirm, fill_options, quote
 from geo import LatLon
@@ -34,10 +34,10 @@ def add_return(
     """The trip back: at a time (a new quote) or 'call when ready' (an on_call booking)."""
     b = booking_for(ctx, principal, booking_id)
     rider = rider_by_id(ctx, b.rider_id)
-    back_from = Endpoint("point", point=b.destination, label=b.dest_label)
-    back_to = Endpoint("point", point=b.origin, label=b.origin_label)
+    back_from = Endpoint(EndpointKind.POINT, point=b.destination, label=b.dest_label)
+    back_to = Endpoint(EndpointKind.POINT, point=b.origin, label=b.origin_label)
     if b.dest_place_id:
-        back_from = Endpoint("place", place_id=b.dest_place_id)
+        back_from = Endpoint(EndpointKind.PLACE, place_id=b.dest_place_id)
     if mode == "at":
         if time_s is None:
             raise Invalid("a return 'at' a time needs the time", "帰りの時刻を指定してください")
@@ -61,7 +61,7 @@ def add_return(
         booking_id=new_booking_id(),
         rider_id=rider.rider_id,
         service_date=b.service_date,
-        status=BookingStatus.ON_CALL.value,
+        status=BookingStatus.ON_CALL,
         created_at=now,
         updated_at=now,
         origin_label=olabel,
@@ -100,7 +100,7 @@ def call(ctx: DispatchContext, principal: Principal, booking_id: str) -> Booking
         ctx,
         replace(
             b,
-            status=BookingStatus.QUOTED.value,
+            status=BookingStatus.QUOTED,
             time_mode=TimeMode.PICKUP_AFTER.value,
             time_s=max(0, now_s),
         ),
@@ -205,4 +205,4 @@ def endpoint_json(e: Endpoint) -> str:
 def endpoint_from_json(text: str) -> Endpoint:
     d = json.loads(text)
     point = LatLon(d["lat"], d["lon"]) if d.get("lat") is not None else None
-    return Endpoint(d["kind"], d.get("place_id"), point, d.get("label") or "")
+    return Endpoint(EndpointKind(d["kind"]), d.get("place_id"), point, d.get("label") or "")

@@ -29,7 +29,7 @@ from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchC
 from dispatch.day_model import DayModel, PointMatrix, ins_times
 from dispatch.domain import ReferenceData, Rider, Vehicle
 from dispatch.errors import Conflict, DispatchError, Forbidden, Invalid, NotFound
-from dispatch.inputs import Endpoint, GuestBookingRequest, QuoteRequest, RuleRequest
+from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest, RuleRequest
 from dispatch.live import LiveStore
 from dispatch.persistence.repository import Principal, RecurringRule, Repository
 from fares import Tariff
@@ -45,6 +45,7 @@ __all__ = [
     "DispatchError",
     "DispatchService",
     "Endpoint",
+    "EndpointKind",
     "Forbidden",
     "GuestBookingRequest",
     "Invalid",

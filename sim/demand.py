@@ -20,7 +20,7 @@ import numpy as np
 
 from dispatch.booking import TimeMode
 from dispatch.domain import Consent, MobilityNeeds, Place, Rider, Zone
-from dispatch.service import Endpoint
+from dispatch.service import Endpoint, EndpointKind
 from geo import LatLon, haversine_m
 from sim.scenario import Demand, Purpose, ScenarioError
 
@@ -63,8 +63,8 @@ class TripRequest:
         place = self.origin_place_id if which == "origin" else self.destination_place_id
         point = self.origin if which == "origin" else self.destination
         if place is not None:
-            return Endpoint("place", place_id=place)
-        return Endpoint("point", point=point, label="")
+            return Endpoint(EndpointKind.PLACE, place_id=place)
+        return Endpoint(EndpointKind.POINT, point=point, label="")
 
 
 @dataclass(frozen=True, slots=True)

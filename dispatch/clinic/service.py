@@ -33,7 +33,15 @@ from dispatch.clinic.model import (
 from dispatch.domain import Place
 from dispatch.persistence.clinic import ClinicStore
 from dispatch.persistence.repository import Principal
-from dispatch.service import DispatchError, DispatchService, Endpoint, Forbidden, NotFound, QuoteRequest
+from dispatch.service import (
+    DispatchError,
+    DispatchService,
+    Endpoint,
+    EndpointKind,
+    Forbidden,
+    NotFound,
+    QuoteRequest,
+)
 
 log = logging.getLogger("noriai.clinic")
 TOKYO = ZoneInfo("Asia/Tokyo")
@@ -175,7 +183,8 @@ class ClinicBookings:
         key = f"fhir:{clinic.label}:{appt.key}:{appt.start.astimezone(UTC).isoformat()}"
         out = self._quote_confirm(
             clinic,
-            QuoteRequest(consent.rider_id, Endpoint("home"), Endpoint("place", place.place_id), day,
+            QuoteRequest(consent.rider_id, Endpoint(EndpointKind.HOME),
+                         Endpoint(EndpointKind.PLACE, place.place_id), day,
                          TimeRequest(TimeMode.ARRIVE_BY, at_s)),
             key,
         )  # fmt: skip

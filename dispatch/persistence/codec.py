@@ -9,7 +9,7 @@ import dataclasses
 import json
 from typing import Any
 
-from dispatch.booking import Booking, QuoteOption
+from dispatch.booking import Booking, BookingStatus, QuoteOption
 from fares import FareQuote
 
 _BOOKING_FIELDS = tuple(f.name for f in dataclasses.fields(Booking))
@@ -43,6 +43,7 @@ def booking_row_values(b: Booking) -> dict[str, Any]:
 def booking_from_row(row: Any) -> Booking:
     data = row.model_dump()
     values = {name: data[name] for name in _BOOKING_FIELDS if name in data}
+    values["status"] = BookingStatus(values["status"])
     values["options"] = tuple(option_from_dict(x) for x in json.loads(data.get("options_json") or "[]"))
     fare_json = data.get("fare_json")
     values["fare"] = FareQuote.from_dict(json.loads(fare_json)) if fare_json else None

@@ -36,6 +36,7 @@ from dispatch.service import (
     DispatchError,
     DispatchService,
     Endpoint,
+    EndpointKind,
     Forbidden,
     Invalid,
     QuoteRequest,
@@ -84,7 +85,7 @@ class EndpointIn(_Body):
             raise Invalid("a point needs lat and lon", "地点には緯度・経度が必要です")
         if self.kind == "place" and not self.place_id:
             raise Invalid("a place needs place_id", "行き先を選んでください")
-        return Endpoint(self.kind, self.place_id, point, self.label or "")
+        return Endpoint(EndpointKind(self.kind), self.place_id, point, self.label or "")
 
 
 class QuoteIn(_Body):

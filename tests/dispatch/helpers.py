@@ -12,7 +12,7 @@ from dispatch.notify import InMemoryNotifier
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Principal, Repository
-from dispatch.service import TOKYO, DispatchService, Endpoint, QuoteRequest
+from dispatch.service import TOKYO, DispatchService, Endpoint, EndpointKind, QuoteRequest
 from fares import load_tariff
 from geo import StraightLineModel
 from noriai.demo import TARIFF_PATH, reference_data
@@ -69,8 +69,8 @@ def trip(
 ) -> QuoteRequest:
     return QuoteRequest(
         rider_id,
-        Endpoint("home"),
-        Endpoint("place", place_id),
+        Endpoint(EndpointKind.HOME),
+        Endpoint(EndpointKind.PLACE, place_id),
         day,
         TimeRequest(TimeMode(mode), parse_hhmm(at)),
         companions,

@@ -26,7 +26,7 @@ from dispatch.airport import (
 from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.booking import BookingStatus
 from dispatch.persistence.airport import AirportStore
-from dispatch.service import DispatchService, Endpoint
+from dispatch.service import DispatchService, Endpoint, EndpointKind
 from noriai.demo import FLIGHTS_PATH, reference_data
 from noriai.jobs import PeriodicJob
 from noriai.settings import Settings
@@ -82,7 +82,7 @@ def test_six_riders_to_one_flight_are_pooled_at_the_fixed_fare(
     fewest vehicles their seats allow, each paying the tariff's fixed fare."""
     svc, air = airport
     booked = [
-        air.book(OPERATOR, r, "NH694", DAY, Endpoint("place", p), idempotency_key=f"k{r}")
+        air.book(OPERATOR, r, "NH694", DAY, Endpoint(EndpointKind.PLACE, p), idempotency_key=f"k{r}")
         for r, p in zip(RIDERS, FROM, strict=True)
     ]
     svc.reoptimise_day(DAY, time_limit_s=3)
@@ -104,7 +104,7 @@ def test_a_40_minute_arrival_delay_moves_the_pickups_and_keeps_every_promise(
 ) -> None:
     svc, air = airport
     booked = [
-        air.book(OPERATOR, r, "NH693", DAY, Endpoint("place", p), idempotency_key=f"a{r}")
+        air.book(OPERATOR, r, "NH693", DAY, Endpoint(EndpointKind.PLACE, p), idempotency_key=f"a{r}")
         for r, p in zip(RIDERS, FROM, strict=True)
     ]
     arrival = air.flight("NH693", DAY).scheduled_s
@@ -208,7 +208,7 @@ def test_the_flight_status_feed_moves_late_arrivals_once(
     departures, other airports' flights and an unchanged estimate move nothing."""
     svc, air = airport
     booked = [
-        air.book(OPERATOR, r, "NH693", DAY, Endpoint("place", p), idempotency_key=f"s{r}")
+        air.book(OPERATOR, r, "NH693", DAY, Endpoint(EndpointKind.PLACE, p), idempotency_key=f"s{r}")
         for r, p in zip(RIDERS[:3], FROM[:3], strict=True)
     ]
     arrival = air.flight("NH693", DAY).scheduled_s

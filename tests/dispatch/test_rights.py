@@ -19,7 +19,7 @@ from dispatch.clinic.model import ClinicAppointment, ClinicConsent
 from dispatch.domain import Consent, MobilityNeeds, Rider
 from dispatch.persistence.clinic import ClinicStore
 from dispatch.rights import ConsentChange, DataRights
-from dispatch.service import TOKYO, Conflict, DispatchService, Endpoint, Forbidden
+from dispatch.service import TOKYO, Conflict, DispatchService, Endpoint, EndpointKind, Forbidden
 from geo import LatLon
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import CHUO, DAY, OPERATOR, Clock, make_service, trip
@@ -97,7 +97,7 @@ def _history(svc: DispatchService, rid: str) -> list[str]:
     svc.cancel(OPERATOR, cancelled.booking_id, f"{CANARY_NAME}さん本人から {CANARY_PHONE} で連絡")
     to_point = replace(
         trip(rid, "yamaguchi-sta", mode="pickup_after", at="15:00"),
-        destination=Endpoint("point", point=LatLon(34.170001, 131.470001), label=CANARY_ADDRESS),
+        destination=Endpoint(EndpointKind.POINT, point=LatLon(34.170001, 131.470001), label=CANARY_ADDRESS),
     )
     private = svc.confirm(OPERATOR, svc.quote(OPERATOR, to_point).booking_id, 0)
     assert done.company_id is not None and done.planned_pickup_s is not None

@@ -16,7 +16,7 @@ from dispatch.context import unused_booking_id
 from dispatch.notify import InMemoryNotifier
 from dispatch.persistence.repository import Principal
 from dispatch.presentation import booking_number
-from dispatch.service import Conflict, DispatchService, Endpoint, Invalid, NotFound, RuleRequest
+from dispatch.service import Conflict, DispatchService, Endpoint, EndpointKind, Invalid, NotFound, RuleRequest
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import CHUO, DAY, OPERATOR, Clock, make_service, trip
@@ -211,8 +211,8 @@ def test_recurring_dialysis_skips_holidays_and_exceptions(
         OPERATOR,
         RuleRequest(
             rid,
-            Endpoint("home"),
-            Endpoint("place", "grand-medical-center"),
+            Endpoint(EndpointKind.HOME),
+            Endpoint(EndpointKind.PLACE, "grand-medical-center"),
             TimeRequest(TimeMode.ARRIVE_BY, 8 * 3600 + 30 * 60),
             RecurrenceRule(
                 frozenset({0, 2, 4}), date(2026, 11, 23), exceptions=frozenset({date(2026, 11, 27)})

@@ -21,7 +21,7 @@ from dispatch.live import InMemoryLiveStore
 from dispatch.persistence import create_db_engine, import_city, migrate
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Repository
-from dispatch.service import DispatchService, Endpoint, Invalid, QuoteRequest
+from dispatch.service import DispatchService, Endpoint, EndpointKind, Invalid, QuoteRequest
 from fares.tariff import parse_tariff
 from geo import LatLon, StraightLineModel, haversine_m
 from noriai.city import load_bundle
@@ -151,8 +151,8 @@ def test_a_community_vehicle_never_serves_a_trip_outside_its_zone(
     for o, d, minute, arrive in trips:
         req = QuoteRequest(
             "H0002",
-            Endpoint("point", point=o),
-            Endpoint("point", point=d),
+            Endpoint(EndpointKind.POINT, point=o),
+            Endpoint(EndpointKind.POINT, point=d),
             day,
             TimeRequest(TimeMode.ARRIVE_BY if arrive else TimeMode.PICKUP_AFTER, minute * 60),
         )

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from dispatch.booking import BookingStatus, TimeMode, TimeRequest
-from dispatch.service import TOKYO, Endpoint, QuoteRequest
+from dispatch.service import TOKYO, Endpoint, EndpointKind, QuoteRequest
 from geo import LatLon
 from tests.dispatch.helpers import DAY, OPERATOR, Clock, make_service
 
@@ -25,8 +25,8 @@ def test_an_idle_vehicle_is_not_planned_to_have_left_its_depot_before_now(tmp_pa
         OPERATOR,
         QuoteRequest(
             "R0001",
-            Endpoint("point", point=ATO, label="阿東"),
-            Endpoint("place", "red-cross-hospital"),
+            Endpoint(EndpointKind.POINT, point=ATO, label="阿東"),
+            Endpoint(EndpointKind.PLACE, "red-cross-hospital"),
             DAY,
             TimeRequest(TimeMode.PICKUP_AFTER, now_s + 15 * 60),
         ),

@@ -73,7 +73,7 @@ def test_kpis_add_up(quiet_day: tuple[DayRun, Path]) -> None:
     assert sum(k["refused_by_reason"].values()) == k["refused"]
     assert not [r for r in k["refused_by_reason"] if r.startswith("unfinished")]
     served_statuses = Counter(b.status for b in run.bookings.values())
-    assert served_statuses[BookingStatus.DROPPED_OFF.value] == k["served"]
+    assert served_statuses[BookingStatus.DROPPED_OFF] == k["served"]
     assert k["vehicle_km"] == pytest.approx(sum(lg.distance_m for lg in run.legs) / 1000, abs=1e-6)
     by_company = sum(c["vehicle_km"] for c in result["by"]["company"].values())
     assert by_company == pytest.approx(k["vehicle_km"], abs=1e-3)

@@ -36,6 +36,8 @@ def test_the_stored_option_json_keeps_the_first_release_shape(tmp_path: Path) ->
     assert stored[0]["fare"]["breakdown"][0].keys() == {"code", "label_ja", "label_en", "amount_yen"}
     assert option_from_dict(option_to_dict(q.options[0])) == q.options[0]
     assert booking_from_row(BookingRow(**values)) == q
+    assert values["status"] == "quoted"  # the column keeps the plain string
+    assert type(booking_from_row(BookingRow(**values)).status) is BookingStatus  # the domain, the enum
 
 
 def test_preview_answers_typed_options_and_stores_nothing(tmp_path: Path) -> None:
