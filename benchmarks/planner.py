@@ -110,10 +110,11 @@ def multimodal(jr: Any, day: date, queries: int, bookings: int) -> dict[str, Any
 
     from bikeshare import load_system
     from dispatch.booking import TimeMode, TimeRequest
+    from dispatch.domain import Principal
     from dispatch.live import InMemoryLiveStore
     from dispatch.persistence import create_db_engine, migrate, store_reference_data
     from dispatch.persistence.reference import load_reference_data
-    from dispatch.persistence.repository import Principal, Repository
+    from dispatch.persistence.repository import Repository
     from dispatch.service import TOKYO, DispatchService, Endpoint, EndpointKind, QuoteRequest
     from fares import load_tariff
     from geo import LatLon, StraightLineModel

@@ -11,10 +11,9 @@ from dispatch.booking import (
     Booking,
 )
 from dispatch.context import DispatchContext
-from dispatch.domain import Rider, Vehicle
+from dispatch.domain import Principal, Rider, Vehicle
 from dispatch.errors import Invalid, NotFound
 from dispatch.inputs import Endpoint, EndpointKind
-from dispatch.persistence.repository import Principal
 from geo import LatLon
 
 log = logging.getLogger("noriai.dispatch")

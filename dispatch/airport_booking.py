@@ -10,8 +10,8 @@ from decimal import Decimal
 
 from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimetable
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
+from dispatch.domain import Principal
 from dispatch.persistence.airport import AirportBooking, AirportStore
-from dispatch.persistence.repository import Principal
 from dispatch.service import (
     Conflict,
     DispatchService,

@@ -323,3 +323,24 @@ def new_booking_id() -> str:
     """B and 8 random digits (B48291735), said on the phone as 4829-1735 (presentation.booking_number).
     10^8 numbers; ``context.unused_booking_id`` draws again in the rare case one is taken."""
     return "B" + "".join(secrets.choice("0123456789") for _ in range(8))
+
+
+@dataclass(frozen=True, slots=True)
+class RecurringRule:
+    """A standing order as stored: the trip (endpoints as JSON), the time asked and the recurrence."""
+
+    rule_id: str
+    rider_id: str
+    origin_json: str
+    dest_json: str
+    time_mode: str
+    time_s: int
+    weekdays: str
+    start_date: date
+    end_date: date | None
+    skip_holidays: bool
+    exceptions: str
+    return_mode: str
+    return_time_s: int | None
+    active: bool
+    created_at: datetime

@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 from dispatch.area import ServiceRules
 from dispatch.booking import AuditEntry, Booking, BookingEvent, BookingStatus, PromisePolicy, new_booking_id
 from dispatch.day_cache import DayModelCache
-from dispatch.domain import Company, Place, ReferenceData, Vehicle
+from dispatch.domain import Company, Place, Principal, ReferenceData, Vehicle
 from dispatch.live import LiveStore
 from dispatch.matrix import PointMatrix
-from dispatch.persistence.repository import Principal, Repository, Tx
+from dispatch.persistence.repository import Repository, Tx
 from fares import Tariff
 from geo import ServiceZone, TravelTimeModel
 

@@ -205,3 +205,16 @@ class ReferenceData:
     riders: tuple[Rider, ...]
     zones: tuple[Zone, ...]
     city: City | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling: an operator, or a taxi company (which sees only its own data)."""
+
+    role: str  # operator | company | system | public (a rider booking from the trip planner)
+    label: str
+    company_id: str | None = None
+
+    @property
+    def actor(self) -> str:
+        return f"company:{self.company_id}" if self.role == "company" else f"{self.role}:{self.label}"

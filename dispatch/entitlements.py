@@ -14,7 +14,7 @@ from typing import Any
 
 from dispatch.booking import Booking
 from dispatch.context import GUEST_RIDER_PREFIX, DispatchContext
-from dispatch.domain import Rider
+from dispatch.domain import Principal, Rider
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.persistence.entitlements import (
     VoucherEntry,
@@ -24,7 +24,7 @@ from dispatch.persistence.entitlements import (
     voucher_entries,
     vouchers_per_year,
 )
-from dispatch.persistence.repository import Principal, Tx
+from dispatch.persistence.repository import Tx
 from fares import Entitlements, fiscal_year
 
 MAX_VOUCHERS_PER_YEAR = 200

@@ -13,8 +13,9 @@ from sqlalchemy.exc import IntegrityError
 
 from dispatch.booking import Booking
 from dispatch.context import DispatchContext
+from dispatch.domain import Principal
 from dispatch.errors import Conflict, Invalid
-from dispatch.persistence.repository import Claim, Principal
+from dispatch.persistence.repository import Claim
 
 
 def run_once(

@@ -21,10 +21,9 @@ from dispatch.booking import (
 )
 from dispatch.context import SYSTEM, DispatchContext
 from dispatch.day_model import build_day_model, ins_times, request_for, retime, route_distance, write_plan
-from dispatch.domain import Vehicle
+from dispatch.domain import Principal, Vehicle
 from dispatch.entitlements import return_vouchers
 from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
-from dispatch.persistence.repository import Principal
 from geo import cell_of
 from solver import (
     check,

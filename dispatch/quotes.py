@@ -20,14 +20,13 @@ from dispatch.booking import (
 )
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id, unused_booking_id
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
-from dispatch.domain import Consent, MobilityNeeds, Rider, VehicleKind
+from dispatch.domain import Consent, MobilityNeeds, Principal, Rider, VehicleKind
 from dispatch.duplicates import guest_limits, refuse_duplicate
 from dispatch.entitlements import consume_vouchers, rider_entitlements
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
-from dispatch.persistence.repository import Principal
 from dispatch.riders import guest_phone
 from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for

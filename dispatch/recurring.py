@@ -14,14 +14,15 @@ from dispatch.booking import (
     BookingEvent,
     BookingStatus,
     RecurrenceRule,
+    RecurringRule,
     TimeMode,
     TimeRequest,
     new_booking_id,
 )
 from dispatch.context import SYSTEM, DispatchContext, new_id, unused_booking_id
+from dispatch.domain import Principal
 from dispatch.errors import Conflict, Invalid
 from dispatch.inputs import Endpoint, EndpointKind, QuoteRequest, RuleRequest
-from dispatch.persistence.repository import Principal, RecurringRule
 from dispatch.quotes import confirm, fill_options, quote
 from geo import LatLon
 

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 
 from dispatch.booking import BookingStatus
+from dispatch.domain import Principal
 from dispatch.errors import Forbidden, Invalid
 from dispatch.persistence.entitlements import bookings_between
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from fares import concession_yen, voucher_yen
 
 

@@ -24,8 +24,9 @@ from typing import Any
 import h3
 
 from dispatch.booking import BookingStatus, reason_code
+from dispatch.domain import Principal
 from dispatch.errors import Conflict, Forbidden, NotFound
-from dispatch.persistence.repository import Anonymiser, Principal, Repository
+from dispatch.persistence.repository import Anonymiser, Repository
 
 log = logging.getLogger("noriai.dispatch.rights")
 

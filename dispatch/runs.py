@@ -14,9 +14,9 @@ from dispatch.booking import (
     hhmm,
 )
 from dispatch.context import DispatchContext
+from dispatch.domain import Principal
 from dispatch.errors import NotFound
 from dispatch.live import VehiclePosition
-from dispatch.persistence.repository import Principal
 from dispatch.presentation import stop_view
 from geo import LatLon
 

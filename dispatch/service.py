@@ -24,14 +24,22 @@ from datetime import date, datetime
 from typing import Any
 
 from dispatch import access, operations, presentation, quotes, recurring, runs
-from dispatch.booking import AuditEntry, Booking, BookingEvent, PromisePolicy, QuoteOption, TimeRequest
+from dispatch.booking import (
+    AuditEntry,
+    Booking,
+    BookingEvent,
+    PromisePolicy,
+    QuoteOption,
+    RecurringRule,
+    TimeRequest,
+)
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchContext, Notifier
 from dispatch.day_model import DayModel, PointMatrix, ins_times
-from dispatch.domain import ReferenceData, Rider, Vehicle
+from dispatch.domain import Principal, ReferenceData, Rider, Vehicle
 from dispatch.errors import Conflict, DispatchError, Forbidden, Invalid, NotFound
 from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest, RuleRequest
 from dispatch.live import LiveStore
-from dispatch.persistence.repository import Principal, RecurringRule, Repository
+from dispatch.persistence.repository import Repository
 from fares import Tariff
 from geo import LatLon, TravelTimeModel
 

@@ -660,10 +660,11 @@ def report_monthly(
     company: Annotated[str | None, typer.Option(help="one company id (default: all)")] = None,
     csv: Annotated[bool, typer.Option("--csv", help="one CSV line per ride instead of the totals")] = False,
 ) -> None:
+    from dispatch.domain import Principal
     from dispatch.errors import DispatchError
     from dispatch.persistence import create_db_engine, migrate
     from dispatch.persistence.reference import load_reference_data
-    from dispatch.persistence.repository import Principal, Repository
+    from dispatch.persistence.repository import Repository
     from dispatch.reports import monthly_report, report_csv
     from noriai.settings import Settings
 

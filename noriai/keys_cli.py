@@ -12,8 +12,9 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
+from dispatch.domain import Principal
 from dispatch.persistence import create_db_engine, migrate
-from dispatch.persistence.repository import ApiKey, Principal, Repository
+from dispatch.persistence.repository import ApiKey, Repository
 
 
 class KeyCommandError(Exception):

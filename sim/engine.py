@@ -29,9 +29,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, QuoteOption, TimeRequest
-from dispatch.domain import Company, Place, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
+from dispatch.domain import Company, Place, Principal, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from dispatch.service import TOKYO, Conflict, DispatchError, DispatchService, QuoteRequest
 from fares import Tariff
 from geo import LatLon, StraightLineModel, TravelTimeModel

@@ -30,9 +30,8 @@ from dispatch.clinic.model import (
     ClinicResult,
     Issue,
 )
-from dispatch.domain import Place
+from dispatch.domain import Place, Principal
 from dispatch.persistence.clinic import ClinicStore
-from dispatch.persistence.repository import Principal
 from dispatch.service import (
     DispatchError,
     DispatchService,

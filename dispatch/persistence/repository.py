@@ -21,6 +21,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from dispatch.booking import AuditEntry, Booking, VehiclePlan
+from dispatch.booking import RecurringRule as RecurringRule  # re-exported: moved to the domain
+from dispatch.domain import Principal as Principal  # re-exported: moved to the domain
 from dispatch.domain import Rider
 from dispatch.persistence.codec import booking_from_row, booking_row_values
 from dispatch.persistence.reference import rider_from_row, rider_to_row
@@ -50,38 +52,6 @@ def _to_domain(cls: type[T], row: Any) -> T:
 
 def key_digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class Principal:
-    """Who is calling: an operator, or a taxi company (which sees only its own data)."""
-
-    role: str  # operator | company | system | public (a rider booking from the trip planner)
-    label: str
-    company_id: str | None = None
-
-    @property
-    def actor(self) -> str:
-        return f"company:{self.company_id}" if self.role == "company" else f"{self.role}:{self.label}"
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class RecurringRule:
-    rule_id: str
-    rider_id: str
-    origin_json: str
-    dest_json: str
-    time_mode: str
-    time_s: int
-    weekdays: str
-    start_date: date
-    end_date: date | None
-    skip_holidays: bool
-    exceptions: str
-    return_mode: str
-    return_time_s: int | None
-    active: bool
-    created_at: datetime
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

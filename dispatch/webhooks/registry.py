@@ -12,7 +12,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from dispatch.persistence.webhooks import WebhookStore
 from dispatch.service import Forbidden, Invalid, NotFound
 from dispatch.webhooks.model import (

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from dispatch.domain import Principal
 from dispatch.persistence import ImportReport, create_db_engine, import_city, migrate
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from noriai.city.bundle import CityBundle, load_bundle
 from noriai.city.issues import Issues
 

@@ -12,7 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.airport_booking import AirportBookings
 from dispatch.booking import hhmm
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from noriai.web.dispatch_api import EndpointIn, booking_view
 from noriai.web.inputs import Day
 

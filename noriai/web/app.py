@@ -26,7 +26,7 @@ from dispatch.airport import flights_from_csv
 from dispatch.airport_booking import AirportBookings, AirportPolicy
 from dispatch.clinic.model import ClinicConsent
 from dispatch.clinic.service import ClinicBookings
-from dispatch.domain import City, ReferenceData
+from dispatch.domain import City, Principal, ReferenceData
 from dispatch.live import LiveStore, make_live_store
 from dispatch.notify import make_notifier
 from dispatch.persistence import (
@@ -39,7 +39,7 @@ from dispatch.persistence import (
 from dispatch.persistence.airport import AirportStore
 from dispatch.persistence.clinic import ClinicStore
 from dispatch.persistence.reference import load_reference_data
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from dispatch.persistence.webhooks import WebhookStore
 from dispatch.rights import DataRights
 from dispatch.service import DispatchService

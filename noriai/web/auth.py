@@ -9,7 +9,8 @@ from typing import Annotated
 
 from fastapi import Depends, Header
 
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.domain import Principal
+from dispatch.persistence.repository import Repository
 from dispatch.service import DispatchError, Forbidden
 
 

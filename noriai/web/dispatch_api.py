@@ -29,8 +29,8 @@ from dispatch.booking import (
     hhmm,
 )
 from dispatch.booking import parse_hhmm as _parse_hhmm
+from dispatch.domain import Principal
 from dispatch.notify import Notifier
-from dispatch.persistence.repository import Principal
 from dispatch.presentation import booking_number
 from dispatch.service import (
     DispatchError,

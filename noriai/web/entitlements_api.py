@@ -16,8 +16,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from dispatch.domain import Principal
 from dispatch.entitlements import MAX_VOUCHERS_PER_YEAR, RiderEntitlements
-from dispatch.persistence.repository import Principal
 from dispatch.reports import monthly_report, report_csv
 from dispatch.service import DispatchService
 from noriai.web.guard import error_responses

@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch.clinic.fhir import appointment_response, bundle_entries, operation_outcome, parse_appointment
 from dispatch.clinic.model import ClinicConsent, ClinicProblem, ClinicResult, Issue
 from dispatch.clinic.service import ClinicBookings
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.domain import Principal
+from dispatch.persistence.repository import Repository
 from noriai.web.auth import KeyCache
 from noriai.web.keys import key_from_headers
 

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from fastapi import Header
 
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.domain import Principal
+from dispatch.persistence.repository import Repository
 from noriai.web.auth import KeyCache, Unauthorized
 
 

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from dispatch.service import Conflict, DispatchError, DispatchService, Forbidden, NotFound
 from sim import City, demo_scenario, request_rows, simulate, summary
 from sim.report import write_report

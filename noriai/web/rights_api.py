@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Path
 from pydantic import BaseModel, ConfigDict
 
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from dispatch.rights import ConsentChange, DataRights
 from noriai.web.guard import error_responses
 from noriai.web.inputs import Day

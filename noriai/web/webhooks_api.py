@@ -12,7 +12,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from dispatch.webhooks.model import (
     ID_HEADER,
     REPLAY_WINDOW_S,

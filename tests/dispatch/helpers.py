@@ -7,11 +7,12 @@ from datetime import date, datetime
 from sqlalchemy.engine import Engine
 
 from dispatch.booking import TimeMode, TimeRequest, parse_hhmm
+from dispatch.domain import Principal
 from dispatch.live import InMemoryLiveStore
 from dispatch.notify import InMemoryNotifier
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.reference import load_reference_data
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from dispatch.service import TOKYO, DispatchService, Endpoint, EndpointKind, QuoteRequest
 from fares import load_tariff
 from geo import StraightLineModel

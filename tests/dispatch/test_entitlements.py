@@ -18,9 +18,9 @@ from typer.testing import CliRunner
 
 from dispatch.booking import Booking, BookingEvent, BookingStatus, QuoteOption
 from dispatch.context import new_id
+from dispatch.domain import Principal
 from dispatch.entitlements import RiderEntitlements, balance, consume_vouchers, return_vouchers
 from dispatch.errors import Conflict
-from dispatch.persistence.repository import Principal
 from dispatch.service import TOKYO, DispatchService
 from fares import fiscal_year
 from noriai.cli import app as cli
@@ -194,7 +194,7 @@ def _template(rider_id: str) -> Booking:
         booking_id="",
         rider_id=rider_id,
         service_date=DAY,
-        status=BookingStatus.QUOTED.value,
+        status=BookingStatus.QUOTED,
         created_at=t,
         updated_at=t,
         origin_label="",

@@ -12,7 +12,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from dispatch.booking import BookingEvent, BookingStatus
-from dispatch.persistence.repository import Principal
+from dispatch.domain import Principal
 from dispatch.service import Conflict, DispatchService
 from noriai.demo import reference_data
 from noriai.settings import Settings

@@ -13,8 +13,8 @@ import pytest
 
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
 from dispatch.context import unused_booking_id
+from dispatch.domain import Principal
 from dispatch.notify import InMemoryNotifier
-from dispatch.persistence.repository import Principal
 from dispatch.presentation import booking_number
 from dispatch.service import Conflict, DispatchService, Endpoint, EndpointKind, Invalid, NotFound, RuleRequest
 from noriai.demo import reference_data

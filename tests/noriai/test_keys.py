@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from dispatch.domain import Principal
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
-from dispatch.persistence.repository import Principal, Repository
+from dispatch.persistence.repository import Repository
 from noriai.cli import app
 from noriai.demo import reference_data
 
