@@ -62,6 +62,13 @@ class EndOut(_Out):
     lon: float
 
 
+class FareLineOut(_Out):
+    code: str
+    label_ja: str
+    label_en: str
+    amount_yen: int
+
+
 class OptionOut(_Out):
     """One vehicle's offer for a quoted trip (``dispatch.booking.QuoteOption``) with its display times."""
 
@@ -82,13 +89,7 @@ class OptionOut(_Out):
     pickup_window: str = Field(description="H:MM–H:MM")
     arrival: str = Field(description="H:MM")
     arrival_kind: str = Field(description="by (an arrive-by promise) | around (the planned arrival)")
-
-
-class FareLineOut(_Out):
-    code: str
-    label_ja: str
-    label_en: str
-    amount_yen: int
+    fare_breakdown: list[FareLineOut] = Field(description="the fare's lines: meter, concession, vouchers")
 
 
 class FareOut(_Out):

@@ -63,7 +63,8 @@ def test_answers_keep_their_keys_and_validate(client: TestClient) -> None:
     assert q.status_code == 201, q.text
     quoted = q.json()
     assert "read_back" not in quoted  # left out before confirmation, not null
-    assert quoted["options"] and set(quoted["options"][0]) >= {"pickup_window", "fare_yen", "plan_version"}
+    assert quoted["options"]
+    assert set(quoted["options"][0]) >= {"pickup_window", "fare_breakdown", "plan_version"}
     b = client.post(f"/api/v1/bookings/{quoted['booking_id']}/confirm", json={"option": 0}, headers=OP)
     assert b.status_code == 200, b.text
     booked = b.json()
