@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.booking import hhmm
 from dispatch.domain import MobilityNeeds, Rider
-from dispatch.persistence.repository import Principal, RecurringRule
+from dispatch.booking import RecurringRule
+from dispatch.domain import Principal
 from dispatch.riders import RiderFieldError, RiderForm, RiderRegistry
 from dispatch.service import DispatchError, DispatchService, Forbidden
 from geo import LatLon

@@ -15,7 +15,8 @@ from dispatch.booking import BookingStatus, TimeMode
 
 
 class _Out(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
+    # extra="allow": a key a view gains before its model does is passed through, never dropped
+    model_config = ConfigDict(populate_by_name=True, extra="allow")
 
 
 class WhoAmIOut(_Out):
@@ -37,6 +38,7 @@ class NeedsOut(_Out):
 
 class ConsentOut(_Out):
     data_reuse: bool
+    given_on: str | None = Field(default=None, description="YYYY-MM-DD")
 
 
 class RiderOut(_Out):
@@ -50,6 +52,7 @@ class RiderOut(_Out):
     needs: NeedsOut
     home: PointOut | None = None
     birth_year: int | None = None
+    address: str | None = None
     disability_certificate: bool | None = None
     welfare_bus_pass: bool | None = None
     consent: ConsentOut | None = None
@@ -114,6 +117,7 @@ class ReadBackOut(_Out):
 
 class BookingOut(_Out):
     booking_id: str
+    booking_no: str = Field(description="as read out on the phone: 4829-1735")
     rider_id: str
     service_date: str = Field(description="YYYY-MM-DD")
     status: BookingStatus
@@ -204,6 +208,7 @@ class TripOut(_Out):
 
 class StopOut(_Out):
     booking_id: str
+    booking_no: str
     kind: str = Field(description="pickup | dropoff")
     kind_ja: str
     state: str = Field(description="done | no_show | planned")
@@ -222,6 +227,7 @@ class StopOut(_Out):
     wheelchairs: int
     needs: list[str]
     fare_to_collect_yen: int | None
+    address: str = Field(description="the rider's address when the stop is their home, else empty")
     eta_s: int | None = Field(default=None, description="from the vehicle's last position")
     eta: str | None = None
 
