@@ -13,10 +13,8 @@ from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.booking import hhmm
-from dispatch.domain import MobilityNeeds, Rider
-from dispatch.booking import RecurringRule
-from dispatch.domain import Principal
+from dispatch.booking import RecurringRule, hhmm
+from dispatch.domain import MobilityNeeds, Principal, Rider
 from dispatch.riders import RiderFieldError, RiderForm, RiderRegistry
 from dispatch.service import DispatchError, DispatchService, Forbidden
 from geo import LatLon
