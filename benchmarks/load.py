@@ -211,7 +211,18 @@ def prefecture(vehicles: int, rng: random.Random) -> tuple[Any, list[dict[str, A
                 )
             )
         areas.append({"area_id": area_id, "centre": [lat, lon], "riders": ids, "vehicles": n})
-    return replace(base, companies=tuple(companies), zones=tuple(zones), riders=tuple(riders)), areas
+    # the whole prefecture is served: no city service area (the demo's is Yamaguchi City), no feeds
+    city = base.city and replace(
+        base.city,
+        name="山口県（合成）",
+        name_en="Yamaguchi Prefecture (synthetic)",
+        service_area=None,
+        feeds=(),
+        gbfs_url=None,
+        airport=None,
+    )
+    ref = replace(base, companies=tuple(companies), zones=tuple(zones), riders=tuple(riders), city=city)
+    return ref, areas
 
 
 def history(engine: Any, areas: list[dict[str, Any]], n: int, day: date, rng: random.Random) -> None:
@@ -258,14 +269,14 @@ def seed_day(url: str, areas: list[dict[str, Any]], n: int, day: date, rng: rand
     from dispatch.persistence import create_db_engine
     from dispatch.persistence.reference import load_reference_data
     from dispatch.persistence.repository import Repository
-    from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
+    from dispatch.service import Conflict, DispatchService, Endpoint, EndpointKind, QuoteRequest
     from fares import load_tariff
     from geo import StraightLineModel
     from noriai.demo import TARIFF_PATH
 
     engine = create_db_engine(url)
     svc = DispatchService(
-        Repository(engine, create_db_engine(url, read_only=True)),
+        Repository(engine, reader := create_db_engine(url, read_only=True)),
         load_reference_data(engine),
         load_tariff(TARIFF_PATH),
         StraightLineModel(),
@@ -293,11 +304,15 @@ def seed_day(url: str, areas: list[dict[str, Any]], n: int, day: date, rng: rand
             ),
         )
         if q.state is BookingStatus.QUOTED:
-            svc.confirm(op, q.booking_id, 0)
+            try:
+                svc.confirm(op, q.booking_id, 0)
+            except Conflict:  # e.g. the same rider's overlapping trip (duplicate_booking): not booked
+                continue
             booked += 1
         if k % 200 == 199:
             print(f"  seeding {day}: {booked} bookings ({time.monotonic() - t0:.0f} s)", flush=True)
     engine.dispose()
+    reader.dispose()  # (a connection left open would keep the template database busy)
     return time.monotonic() - t0
 
 
@@ -360,6 +375,7 @@ def main() -> None:
     args = ap.parse_args()
     rng = random.Random(args.seed)
     tmp = Path(tempfile.mkdtemp(prefix="noriai-load-"))
+    tmp.chmod(0o755)  # the postgres user must reach its data folder inside (mkdtemp makes it 0700)
     pg = Postgres(tmp / "pg")
     (tmp / "pg").mkdir()
     pg.start()
@@ -499,7 +515,7 @@ def reoptimise_largest(url: str, areas: list[dict[str, Any]], day: date) -> floa
 
     engine = create_db_engine(url)
     svc = DispatchService(
-        Repository(engine, create_db_engine(url, read_only=True)),
+        Repository(engine, reader := create_db_engine(url, read_only=True)),
         load_reference_data(engine),
         load_tariff(TARIFF_PATH),
         StraightLineModel(),
@@ -508,6 +524,7 @@ def reoptimise_largest(url: str, areas: list[dict[str, Any]], day: date) -> floa
     t = time.monotonic()
     svc.reoptimise_day(day, time_limit_s=5.0)
     engine.dispose()
+    reader.dispose()
     return round(time.monotonic() - t, 1)
 
 
