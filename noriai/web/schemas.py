@@ -7,11 +7,11 @@ position, the costs of a re-optimisation that did nothing) are optional here and
 (``response_model_exclude_unset``), never sent as ``null``. Times of day are ``H:MM`` strings (GTFS style,
 past 24:00 after midnight), ``*_s`` fields seconds of the service day, money integer yen."""
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from dispatch.booking import BookingStatus, TimeMode
+from dispatch.booking import BookingStatus
 
 
 class _Out(BaseModel):
@@ -124,7 +124,9 @@ class BookingOut(_Out):
     status_ja: str
     origin: EndOut
     destination: EndOut
-    time_mode: TimeMode
+    time_mode: Literal["pickup_after", "arrive_by", "on_call"] = Field(
+        description="on_call: a return trip that waits for the rider's call (no time yet)"
+    )
     time: str | None
     seats: int
     wheelchairs: int

@@ -82,3 +82,27 @@ def test_answers_keep_their_keys_and_validate(client: TestClient) -> None:
     assert all("eta" not in s for s in stops)  # no position reported: no ETAs, not null ones
     check = client.get(f"/api/v1/days/{DAY.isoformat()}/check", headers=OP).json()
     assert check == {"ok": True, "problems": []}
+
+
+def test_a_call_when_ready_return_trip_is_listed_and_read(client: TestClient) -> None:
+    """A recurring ride with a 'call when ready' return makes an on_call booking (time_mode on_call);
+    listing and reading it answer 200 (the response model once allowed only the two quote modes)."""
+    rule = {
+        "rider_id": "R0003",
+        "destination": {"kind": "place", "place_id": "red-cross-hospital"},
+        "mode": "arrive_by",
+        "time": "09:30",
+        "weekdays": [DAY.weekday()],
+        "start_date": DAY.isoformat(),
+        "return_mode": "call",
+    }
+    r = client.post("/api/v1/recurring", json=rule, headers=OP)
+    assert r.status_code == 201, r.text
+    made = client.post(f"/api/v1/days/{DAY.isoformat()}/materialise", headers=OP)
+    assert made.status_code == 200, made.text
+    listed = client.get("/api/v1/bookings", params={"rider_id": "R0003"}, headers=OP)
+    assert listed.status_code == 200, listed.text
+    on_call = [b for b in listed.json() if b["time_mode"] == "on_call"]
+    assert on_call and on_call[0]["status"] == "on_call", listed.json()
+    one = client.get(f"/api/v1/bookings/{on_call[0]['booking_id']}", headers=OP)
+    assert one.status_code == 200 and one.json()["time_mode"] == "on_call"
