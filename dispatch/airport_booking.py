@@ -136,9 +136,11 @@ class AirportBookings:
                     coefficient=Decimal(1),
                     lines=(line,),
                     notes=(note,),
+                    inputs=replace(o.fare.inputs, concession=None, vouchers=0),  # the flat fare takes none
                 ),
             )
             for o in q.options
+            if o.fare_type == "shared"  # an airport ride is always shared
         )
         with self.dispatch.repo.write() as tx:
             cur = tx.booking(q.booking_id, lock=True)

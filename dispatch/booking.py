@@ -220,6 +220,10 @@ class QuoteOption:
     shared: bool
     fare: FareQuote
     plan_version: int
+    # shared (相乗り: others may join; the lower fixed fare holds whether or not they do) or private
+    # (貸切: the solo fixed fare, the vehicle's seats are the rider's for the ride). Rows written before
+    # this field read back as "shared".
+    fare_type: str = "shared"
 
     @property
     def fare_yen(self) -> int:

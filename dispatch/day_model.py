@@ -17,6 +17,7 @@ from dispatch.booking import Booking, BookingStatus, TimeMode, VehiclePlan
 from dispatch.context import DispatchContext
 from dispatch.day_cache import DayParts, VehicleStart
 from dispatch.matrix import MatrixView, PointMatrix, point_key
+from dispatch.offers import capacity_feature, private_features
 from dispatch.persistence.repository import Tx
 from geo import LatLon
 from solver import OPEN, Objective, Problem, Request, StopKind, TimeWindow
@@ -75,7 +76,7 @@ def request_for(ctx: DispatchContext, b: Booking, pickup: int, dropoff: int) -> 
         max_ride_time_s=b.max_ride_time_s or OPEN.latest,
         vehicle_id=b.vehicle_id if b.state is BookingStatus.PICKED_UP else None,
         picked_up_at=b.picked_up_at_s if b.state is BookingStatus.PICKED_UP else None,
-        required_features=ctx.rules.required_features(b.origin, b.destination),
+        required_features=ctx.rules.required_features(b.origin, b.destination) | private_features(b),
         **asked_times(b.time_mode, b.time_s),
     )
 
@@ -227,7 +228,7 @@ def _read_day(
                 shift.end_s,
                 veh.seats,
                 veh.wheelchair_places,
-                ctx.rules.vehicle_features(veh),
+                ctx.rules.vehicle_features(veh) | {capacity_feature(veh.seats, veh.wheelchair_places)},
                 standing=not plan_stops or at_door,
                 door_pickup_s=door_pickup_s,
             )

@@ -8,6 +8,7 @@ from typing import Any
 
 from dispatch.booking import Booking, hhmm
 from dispatch.domain import Company, Rider
+from dispatch.offers import fare_sentence, fare_type_of
 
 WEEKDAYS_JA = "月火水木金土日"
 
@@ -44,6 +45,7 @@ def stop_view(b: Booking, kind: str, rider: Rider | None, state: str) -> dict[st
         "wheelchairs": b.wheelchairs,
         "needs": [n for n in b.needs.split(",") if n],
         "fare_to_collect_yen": b.fare_yen if pickup else None,
+        "fare_type": fare_type_of(b),  # shared (相乗り) | private (貸切)
     }
 
 
@@ -63,9 +65,10 @@ def read_back(b: Booking, rider: Rider, companies: Mapping[str, Company]) -> dic
         else f"{ja_time(b.planned_dropoff_s)}頃に"
     )
     company = c.name if (c := companies.get(b.company_id or "")) is not None else ""
+    fare_ja, fare_en = fare_sentence(b)
     ja = (
         f"{rider.name}様、{day_ja}、{ja_time(f)}から{ja_time(t)}の間に{b.origin_label}へお迎えに参ります。"
-        f"{b.dest_label}には{arrive}到着の予定です。運賃は{b.fare_yen:,}円（事前確定運賃）です。"
+        f"{b.dest_label}には{arrive}到着の予定です。{fare_ja}"
         f"{company}の車両が伺います。予約番号は{booking_number(b.booking_id)}です。"
     )
     en = (
@@ -76,7 +79,7 @@ def read_back(b: Booking, rider: Rider, companies: Mapping[str, Company]) -> dic
             if b.promised_arrival_by_s is not None
             else f"around {hhmm(b.planned_dropoff_s)}"
         )
-        + f". Fixed fare ¥{b.fare_yen:,}. Booking number {booking_number(b.booking_id)}."
+        + f". {fare_en} Booking number {booking_number(b.booking_id)}."
     )
     return {"ja": ja, "en": en}
 

@@ -27,6 +27,7 @@ from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
 from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest
 from dispatch.matrix import point_key
+from dispatch.offers import held_capacity, with_fare_types
 from dispatch.riders import guest_phone
 from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for
@@ -329,7 +330,7 @@ def options_for(
                 plan_version=model.versions.get(o.vehicle_id, 0),
             )
         )
-    return tuple(options), None
+    return with_fare_types(ctx.tariff, options, ent), None
 
 
 def overlaps(stops: Sequence[PlannedStop], booking_id: str, schedule: Sequence[int]) -> bool:
@@ -425,7 +426,7 @@ def _confirm(
                 code="option_gone",
             )
         promised = replace(
-            b,
+            held_capacity(b, opt, ctx.vehicles[vid]),
             promised_pickup_from_s=opt.pickup_from_s,
             promised_pickup_to_s=opt.pickup_to_s,
             promised_arrival_by_s=opt.arrive_by_s,

@@ -407,10 +407,10 @@ class DaySimulator:
 
     def _choose(self, options: Sequence[QuoteOption]) -> int | None:
         """The rider takes the first option offered (the service lists its best first); with sharing
-        switched off, the first option that is not shared, if any."""
+        switched off, the first private option (nobody else aboard, solo fare), if any."""
         if self.scenario.policy.shared:
             return 0 if options else None
-        return next((i for i, o in enumerate(options) if not o.shared), None)
+        return next((i for i, o in enumerate(options) if o.fare_type == "private"), None)
 
     def _refused(self, request_id: str) -> bool:
         bid = self.booking_of.get(request_id)

@@ -25,8 +25,9 @@ def option_to_dict(o: QuoteOption) -> dict[str, Any]:
 
 def option_from_dict(d: dict[str, Any]) -> QuoteOption:
     return QuoteOption(
-        **{name: d[name] for name in _OPTION_FIELDS if name != "plan_version"},
+        **{name: d[name] for name in _OPTION_FIELDS if name not in ("plan_version", "fare_type")},
         plan_version=int(d.get("plan_version", 0)),
+        fare_type=str(d.get("fare_type", "shared")),
         fare=FareQuote.from_dict(d["fare"]),
     )
 

@@ -31,6 +31,7 @@ from dispatch.booking import (
 from dispatch.booking import parse_hhmm as _parse_hhmm
 from dispatch.domain import Principal
 from dispatch.notify import Notifier
+from dispatch.offers import fare_reason
 from dispatch.presentation import booking_number
 from dispatch.service import (
     DispatchError,
@@ -167,6 +168,8 @@ def option_view(o: QuoteOption) -> dict[str, Any]:
         "direct_distance_m": o.direct_distance_m,
         "shared": o.shared,
         "fare_yen": o.fare_yen,
+        "fare_type": o.fare_type,  # shared (相乗り) | private (貸切)
+        "fare_reason": dict(zip(("ja", "en"), fare_reason(o), strict=True)),
         "plan_version": o.plan_version,
         "pickup_window": f"{hhmm(o.pickup_from_s)}–{hhmm(o.pickup_to_s)}",
         "arrival": hhmm(o.arrive_by_s) if o.arrive_by_s is not None else hhmm(o.dropoff_s),

@@ -52,8 +52,26 @@ def test_three_riders_share_a_taxi_to_the_hospital(app_url: str, browser: Browse
         page.fill("#time", "10:00")
         page.click("#quote")
         expect(page.locator("#option-table tr.option").first).to_be_visible()
+        if r is riders[0]:  # shared and private options, each with its price, reason and vehicle kind
+            first = page.locator("#option-table tr.option").first
+            expect(first.locator(".fare-type")).to_have_text("相乗り / Shared")
+            expect(first.locator(".fare-reason")).to_contain_text("相乗り割引")
+            expect(first.locator(".vehicle-kind")).to_contain_text("セダン")
+            private = page.locator("#option-table tr.option:has([data-fare-type='private'])").first
+            expect(private.locator(".fare-reason")).to_contain_text("貸切")
+            yen = [
+                int(
+                    page.locator(f"#option-table tr.option:has([data-fare-type='{k}']) .fare .big")
+                    .first.inner_text()
+                    .replace(",", "")
+                    .removesuffix("円")
+                )
+                for k in ("shared", "private")
+            ]
+            assert yen[0] < yen[1], yen
         page.locator("#option-table .choose").first.click()
         expect(page.locator("#readback")).to_contain_text("10時までに到着")
+        expect(page.locator("#readback")).to_contain_text("相乗り運賃")
         expect(page.locator("#readback")).to_contain_text(r.name)
         expect(page.locator("#rider-bookings")).to_contain_text("配車済")
 
