@@ -53,7 +53,8 @@ def test_three_neighbours_to_the_hospital_share_one_taxi(
         q = svc.quote(OPERATOR, trip(rid, "red-cross-hospital", "arrive_by", "10:00"))
         assert q.state is BookingStatus.QUOTED
         options = q.options
-        assert 1 <= len(options) <= 3
+        assert 1 <= len({o.vehicle_id for o in options}) <= 3  # each shared, and private if alone
+        assert options[0].fare_type == "shared" and len(options) <= 6
         for o in options:
             assert o.pickup_to_s - o.pickup_from_s <= 15 * 60
             assert o.arrive_by_s == 10 * 3600 and isinstance(o.fare_yen, int) and o.fare_yen > 0
