@@ -112,7 +112,8 @@ def test_a_first_time_caller_is_registered_found_by_katakana_edited_and_booked(
     first = options.first
     expect(first).to_contain_text("福祉車両")  # a wheelchair rider gets a welfare vehicle
     expect(first).to_contain_text("着予定")
-    expect(first.locator(".tag")).to_have_text(["単独（同乗者なし）"])
+    expect(first.locator(".tag")).to_have_text(["相乗り / Shared"])  # the shared fare first (#14)
+    expect(page.locator("#option-table tr.option .tag.private").first).to_have_text("貸切 / Private")
     expect(page.locator("#option-table .choose").first).to_be_focused()
     check_page(page, "operator-options")
     page.keyboard.press("Enter")
