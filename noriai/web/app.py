@@ -230,8 +230,10 @@ def create_app(
         app.include_router(airport_router(air, api_key_principal(service.repo)))
         if airport.status_url and settings.flight_status_interval_s > 0:
             background.append(flight_status_job(air, airport.status_url, settings.flight_status_interval_s))
-    app.include_router(planning_router(service))  # /planning: the simulator for city officers (#15)
-    app.include_router(riders_router(service))
+    app.include_router(
+        planning_router(service, auth.any_key)
+    )  # /planning: the simulator for city officers (#15)
+    app.include_router(riders_router(service, auth.operator))
     _compose_background(app, settings, service, [deliverer, *background])
 
     @app.get("/health", tags=["ops"], responses={503: {"description": "the database does not answer"}})

@@ -14,27 +14,23 @@ import logging
 import tempfile
 import threading
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.domain import Principal
-from dispatch.service import Conflict, DispatchError, DispatchService, Forbidden, NotFound
+from dispatch.service import Conflict, DispatchService, Forbidden, NotFound
 from sim import City, demo_scenario, request_rows, simulate, summary
 from sim.report import write_report
 
 log = logging.getLogger("noriai.planning")
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 MAX_RUNS_KEPT = 20
-
-
-class Unauthorized(DispatchError):
-    status_code = 401
-    code = "unauthorized"
 
 
 class PlanningRunIn(BaseModel):
@@ -77,24 +73,13 @@ class _Run:
         return out
 
 
-def planning_router(svc: DispatchService) -> APIRouter:
+def planning_router(svc: DispatchService, any_key: Callable[..., Principal]) -> APIRouter:
+    """``any_key``: the app's key dependency (noriai.web.auth.Auth.any_key: header, cache, roles)."""
     router = APIRouter()
     runs: dict[str, _Run] = {}
     lock = threading.Lock()
 
-    def operator(
-        x_api_key: Annotated[str | None, Header()] = None,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Principal:
-        key = x_api_key
-        if key is None and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        if not key:
-            raise Unauthorized("missing API key (X-API-Key header)", "APIキーがありません")
-        with svc.repo.read() as tx:
-            p = tx.principal_for_key(key)
-        if p is None:
-            raise Unauthorized("unknown API key", "APIキーが正しくありません")
+    def operator(p: Annotated[Principal, Depends(any_key)]) -> Principal:
         if p.role != "operator":
             raise Forbidden(
                 "planning needs an operator key", "運行計画の検討にはオペレーターのキーが必要です"

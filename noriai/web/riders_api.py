@@ -9,14 +9,14 @@ from collections.abc import Callable
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header
+from fastapi import APIRouter, Depends
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.booking import RecurringRule, hhmm
 from dispatch.domain import MobilityNeeds, Principal, Rider
 from dispatch.riders import RiderFieldError, RiderForm, RiderRegistry
-from dispatch.service import DispatchError, DispatchService, Forbidden
+from dispatch.service import DispatchService
 from geo import LatLon
 from noriai.web.dispatch_api import rider_view
 
@@ -98,31 +98,10 @@ def _field_error(exc: RiderFieldError) -> JSONResponse:
     )
 
 
-class _Unauthorized(DispatchError):
-    status_code = 401
-    code = "unauthorized"
-
-
-def riders_router(svc: DispatchService) -> APIRouter:
+def riders_router(svc: DispatchService, operator: Callable[..., Principal]) -> APIRouter:
+    """``operator``: the app's operator-key dependency (noriai.web.auth.Auth.operator)."""
     registry = RiderRegistry(svc.repo, svc.zones, svc.now)
     router = APIRouter(prefix="/api/v1", tags=["riders"])
-
-    def operator(
-        x_api_key: Annotated[str | None, Header()] = None,
-        authorization: Annotated[str | None, Header()] = None,
-    ) -> Principal:
-        key = x_api_key
-        if key is None and authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        if not key:
-            raise _Unauthorized("missing API key (X-API-Key header)", "APIキーがありません")
-        with svc.repo.read() as tx:
-            p = tx.principal_for_key(key)
-        if p is None:
-            raise _Unauthorized("unknown API key", "APIキーが正しくありません")
-        if p.role != "operator":
-            raise Forbidden("operators only", "オペレーター専用の機能です")
-        return p
 
     Op = Annotated[Principal, Depends(operator)]
 
