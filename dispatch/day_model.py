@@ -116,7 +116,7 @@ def build_day_model(
     vehicles are timed on every call: a standing vehicle cannot leave sooner than now, and now moves."""
     trips = dict(trips or {})
     trip_points = [p for ends in trips.values() for p in ends]
-    plans = tx.plans(d)
+    plans = tx.plans(d, vehicle_ids=vehicle_ids)  # (a restricted model reads only its rows)
     cacheable = cached and vehicle_ids is None and not include_unassigned
     key = (tuple(sorted((v, p.version, p.out_of_service) for v, p in plans.items())), ctx.matrix.generation)
     day = ctx.day_cache.get(d, key) if cacheable else None
@@ -266,6 +266,16 @@ def write_plan(
 ) -> None:
     """Store a vehicle's new stop order and refresh the planned times of the riders on it."""
     tx.save_plan(plan)
+    save_planned_times(tx, plan, times, bookings)
+
+
+def save_planned_times(
+    tx: Tx,
+    plan: VehiclePlan,
+    times: Mapping[tuple[str, str], int],
+    bookings: Mapping[str, Booking],
+) -> None:
+    """Write the planned pickup and drop-off times of the plan's riders that changed."""
     updates: dict[str, dict[str, Any]] = {}
     for bid, kind in plan.stops:
         b = bookings.get(bid)
@@ -287,7 +297,7 @@ def retime(ctx: DispatchContext, tx: Tx, plan: VehiclePlan, changed: Mapping[str
     veh = model.problem.vehicles[0] if model.problem.vehicles else None
     sched = rider_schedule(model.problem, veh, stops) if veh is not None else None
     times = dict(ins_times(stops, sched)) if sched is not None else {}
-    write_plan(tx, plan, times, bookings)
+    save_planned_times(tx, plan, times, bookings)  # (the plan row itself is saved above)
 
 
 def ins_times(stops: Sequence[PlannedStop], schedule: Sequence[int]) -> list[tuple[tuple[str, str], int]]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from dispatch.booking import Booking, BookingStatus, QuoteOption
@@ -42,7 +43,11 @@ def booking_row_values(b: Booking) -> dict[str, Any]:
 
 
 def booking_from_row(row: Any) -> Booking:
-    data = row.model_dump()
+    return booking_from_values(row.model_dump())
+
+
+def booking_from_values(data: Mapping[str, Any]) -> Booking:
+    """A booking from its columns by name (a table model's dump or a Core row's mapping)."""
     values = {name: data[name] for name in _BOOKING_FIELDS if name in data}
     values["status"] = BookingStatus(values["status"])
     values["options"] = tuple(option_from_dict(x) for x in json.loads(data.get("options_json") or "[]"))

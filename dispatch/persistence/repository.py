@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import func, or_, text
+from sqlalchemy import Table, bindparam, func, insert, or_, text, update
+from sqlalchemy import select as core_select
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -24,7 +26,7 @@ from dispatch.booking import AuditEntry, Booking, VehiclePlan
 from dispatch.booking import RecurringRule as RecurringRule  # re-exported: moved to the domain
 from dispatch.domain import Principal as Principal  # re-exported: moved to the domain
 from dispatch.domain import Rider
-from dispatch.persistence.codec import booking_from_row, booking_row_values
+from dispatch.persistence.codec import booking_from_values, booking_row_values
 from dispatch.persistence.reference import rider_from_row, rider_to_row
 from dispatch.persistence.tables import (
     AirportBookingRow,
@@ -43,6 +45,72 @@ from dispatch.persistence.tables import (
 )
 
 T = TypeVar("T")
+
+# Bookings and plans are read and written with Core statements on their tables, not ORM objects: the
+# dispatch path reads and writes them on every event, and loading, tracking and flushing ORM objects
+# cost several times the SQL itself. The only conversions are ``_booking_from_row`` and ``_booking_values``.
+_BOOKING_TABLE: Table = BookingRow.__table__  # type: ignore[attr-defined]
+_PLAN_TABLE: Table = VehiclePlanRow.__table__  # type: ignore[attr-defined]
+_BOOKING_COLUMNS = tuple(_BOOKING_TABLE.c)
+
+
+def _booking_from_row(row: Any) -> Booking:
+    """A booking from a Core row of the booking table (``codec`` turns the JSON columns to types)."""
+    return booking_from_values(row._mapping)
+
+
+def _booking_values(b: Booking) -> dict[str, Any]:
+    """The booking's column values by name (what ``save_booking`` writes)."""
+    return booking_row_values(b)
+
+
+_PLAN_COLUMNS = tuple(
+    _PLAN_TABLE.c[name]
+    for name in (
+        "vehicle_id",
+        "service_date",
+        "stops_json",
+        "version",
+        "out_of_service",
+        "anchor_lat",
+        "anchor_lon",
+        "anchor_s",
+    )
+)
+# Prepared once with bound parameters, so that SQLAlchemy's compiled cache answers each call.
+_B, _P = _BOOKING_TABLE.c, _PLAN_TABLE.c
+_BOOKING_BY_ID = core_select(*_BOOKING_COLUMNS).where(_B.booking_id == bindparam("key_booking_id"))
+_BOOKING_BY_KEY = core_select(*_BOOKING_COLUMNS).where(_B.idempotency_key == bindparam("key_idem"))
+_BOOKING_UPDATE = update(_BOOKING_TABLE).where(_B.booking_id == bindparam("key_booking_id"))
+_PLAN_BY_ID = core_select(*_PLAN_COLUMNS).where(
+    _P.vehicle_id == bindparam("key_vehicle_id"), _P.service_date == bindparam("key_service_date")
+)
+_PLAN_UPDATE = update(_PLAN_TABLE).where(
+    _P.vehicle_id == bindparam("key_vehicle_id"), _P.service_date == bindparam("key_service_date")
+)
+_BOOKING_FILTERS = ("service_date", "status", "rider_id", "vehicle_id", "company_id", "booking_id")
+
+
+@cache
+def _bookings_query(filters: tuple[str, ...]) -> Any:
+    """The bookings query for one combination of filters (status and booking_id are lists)."""
+    stmt = core_select(*_BOOKING_COLUMNS)
+    for name in filters:
+        column = _B[name]
+        if name in ("status", "booking_id"):
+            stmt = stmt.where(column.in_(bindparam(f"key_{name}", expanding=True)))
+        else:
+            stmt = stmt.where(column == bindparam(f"key_{name}"))
+    return stmt.order_by(_B.service_date, _B.created_at)
+
+
+@cache
+def _plans_query(some: bool, lock: bool) -> Any:
+    stmt = core_select(*_PLAN_COLUMNS).where(_P.service_date == bindparam("key_service_date"))
+    if some:
+        stmt = stmt.where(_P.vehicle_id.in_(bindparam("key_vehicle_ids", expanding=True)))
+    stmt = stmt.order_by(_P.vehicle_id)  # one lock order for everybody: no deadlocks
+    return stmt.with_for_update() if lock else stmt
 
 
 def _to_domain(cls: type[T], row: Any) -> T:
@@ -165,16 +233,21 @@ class Tx:
             self.s.delete(row)
 
     # --- bookings ----------------------------------------------------------------------------------
+    def _core(self, stmt: Any, params: Mapping[str, Any]) -> Any:
+        """Run a prepared Core statement in this transaction, after writing what the session holds
+        (Core statements run no autoflush)."""
+        if self.s.new or self.s.dirty or self.s.deleted:
+            self.s.flush()
+        return self.s.connection().execute(stmt, dict(params))
+
     def booking(self, booking_id: str, *, lock: bool = False) -> Booking | None:
-        stmt = select(BookingRow).where(BookingRow.booking_id == booking_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        row = self.s.exec(stmt).first()
-        return booking_from_row(row) if row else None
+        stmt = _BOOKING_BY_ID.with_for_update() if lock else _BOOKING_BY_ID
+        row = self._core(stmt, {"key_booking_id": booking_id}).first()
+        return _booking_from_row(row) if row else None
 
     def booking_by_idempotency_key(self, key: str) -> Booking | None:
-        row = self.s.exec(select(BookingRow).where(BookingRow.idempotency_key == key)).first()
-        return booking_from_row(row) if row else None
+        row = self._core(_BOOKING_BY_KEY, {"key_idem": key}).first()
+        return _booking_from_row(row) if row else None
 
     def bookings(
         self,
@@ -186,32 +259,30 @@ class Tx:
         company_id: str | None = None,
         ids: Sequence[str] | None = None,
     ) -> list[Booking]:
-        stmt = select(BookingRow)
-        if service_date is not None:
-            stmt = stmt.where(BookingRow.service_date == service_date)
-        if statuses is not None:
-            stmt = stmt.where(col(BookingRow.status).in_(list(statuses)))
-        if rider_id is not None:
-            stmt = stmt.where(BookingRow.rider_id == rider_id)
-        if vehicle_id is not None:
-            stmt = stmt.where(BookingRow.vehicle_id == vehicle_id)
-        if company_id is not None:
-            stmt = stmt.where(BookingRow.company_id == company_id)
-        if ids is not None:
-            stmt = stmt.where(col(BookingRow.booking_id).in_(list(ids)))
-        rows = self.s.exec(stmt.order_by(col(BookingRow.service_date), col(BookingRow.created_at))).all()
-        return [booking_from_row(r) for r in rows]
+        given = dict(
+            zip(
+                _BOOKING_FILTERS,
+                (
+                    service_date,
+                    list(statuses) if statuses is not None else None,
+                    rider_id,
+                    vehicle_id,
+                    company_id,
+                    list(ids) if ids is not None else None,
+                ),
+                strict=True,
+            )
+        )
+        params = {f"key_{k}": v for k, v in given.items() if v is not None}
+        stmt = _bookings_query(tuple(k for k, v in given.items() if v is not None))
+        return [_booking_from_row(r) for r in self._core(stmt, params).all()]
 
     def save_booking(self, b: Booking) -> None:
-        row = self.s.get(BookingRow, b.booking_id)
-        values = booking_row_values(b)
-        if row is None:
-            self.s.add(BookingRow(**values))
-        else:
-            for k, v in values.items():
-                setattr(row, k, v)
-            self.s.add(row)
-        self.s.flush()  # audit rows reference the booking: write it first
+        """Insert or update the booking's row at once (audit rows reference it)."""
+        values = _booking_values(b)
+        done = self._core(_BOOKING_UPDATE, {"key_booking_id": b.booking_id, **values})
+        if done.rowcount == 0:
+            self._core(insert(_BOOKING_TABLE), values)
 
     def audit(self, e: AuditEntry) -> None:
         self.s.add(BookingEventRow(**dataclasses.asdict(e)))
@@ -226,39 +297,37 @@ class Tx:
 
     # --- vehicle plans -----------------------------------------------------------------------------
     def plan(self, vehicle_id: str, service_date: date, *, lock: bool = False) -> VehiclePlan:
-        stmt = select(VehiclePlanRow).where(
-            VehiclePlanRow.vehicle_id == vehicle_id, VehiclePlanRow.service_date == service_date
-        )
-        if lock:
-            stmt = stmt.with_for_update()
-        row = self.s.exec(stmt).first()
+        stmt = _PLAN_BY_ID.with_for_update() if lock else _PLAN_BY_ID
+        row = self._core(stmt, {"key_vehicle_id": vehicle_id, "key_service_date": service_date}).first()
         if row is None:
             return VehiclePlan(vehicle_id, service_date)
         return _plan(row)
 
-    def plans(self, service_date: date, *, lock: bool = False) -> dict[str, VehiclePlan]:
-        stmt = (
-            select(VehiclePlanRow)
-            .where(VehiclePlanRow.service_date == service_date)
-            .order_by(VehiclePlanRow.vehicle_id)  # one lock order for everybody: no deadlocks
-        )
-        if lock:
-            stmt = stmt.with_for_update()
-        return {r.vehicle_id: _plan(r) for r in self.s.exec(stmt).all()}
+    def plans(
+        self, service_date: date, *, lock: bool = False, vehicle_ids: Sequence[str] | None = None
+    ) -> dict[str, VehiclePlan]:
+        """The day's plan rows (only ``vehicle_ids``' when given), locked in vehicle order with ``lock``."""
+        params: dict[str, Any] = {"key_service_date": service_date}
+        if vehicle_ids is not None:
+            params["key_vehicle_ids"] = list(vehicle_ids)
+        rows = self._core(_plans_query(vehicle_ids is not None, lock), params).all()
+        return {r.vehicle_id: _plan(r) for r in rows}
 
     def save_plan(self, p: VehiclePlan) -> None:
-        row = self.s.exec(
-            select(VehiclePlanRow).where(
-                VehiclePlanRow.vehicle_id == p.vehicle_id, VehiclePlanRow.service_date == p.service_date
+        values = {
+            "stops_json": json.dumps([list(s) for s in p.stops]),
+            "version": p.version,
+            "out_of_service": p.out_of_service,
+            "anchor_lat": p.anchor_lat,
+            "anchor_lon": p.anchor_lon,
+            "anchor_s": p.anchor_s,
+        }
+        key = {"key_vehicle_id": p.vehicle_id, "key_service_date": p.service_date}
+        if self._core(_PLAN_UPDATE, {**key, **values}).rowcount == 0:
+            self._core(
+                insert(_PLAN_TABLE),
+                {"vehicle_id": p.vehicle_id, "service_date": p.service_date, **values},
             )
-        ).first()
-        if row is None:
-            row = VehiclePlanRow(vehicle_id=p.vehicle_id, service_date=p.service_date)
-        row.stops_json = json.dumps([list(s) for s in p.stops])
-        row.version = p.version
-        row.out_of_service = p.out_of_service
-        row.anchor_lat, row.anchor_lon, row.anchor_s = p.anchor_lat, p.anchor_lon, p.anchor_s
-        self.s.add(row)
 
     # --- recurring rules ---------------------------------------------------------------------------
     def add_rule(self, rule: RecurringRule) -> None:
@@ -506,7 +575,7 @@ def _utc(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
-def _plan(row: VehiclePlanRow) -> VehiclePlan:
+def _plan(row: Any) -> VehiclePlan:
     stops = tuple((str(b), str(k)) for b, k in json.loads(row.stops_json))
     return VehiclePlan(
         row.vehicle_id,
