@@ -552,9 +552,10 @@ class DaySimulator:
             }[kind]
             bid = sv.stop[0]
             rec = self.stop_open.pop((sv.v.vehicle_id, bid), None)
-            if self._report(sv, bid, event, t):
+            reported = self._report(sv, bid, event, t)
+            if reported is not None:
                 if event is BookingEvent.PICK_UP:
-                    sv.aboard[bid] = self._booking(bid).seats
+                    sv.aboard[bid] = reported.seats
                 else:
                     sv.aboard.pop(bid, None)
                 if rec is not None:
@@ -566,23 +567,25 @@ class DaySimulator:
             if sv.state == "idle" and sv.stop is None:  # our own report moved the version: look again
                 self._replan(sv, t, self._first_stop(sv))
 
-    def _report(self, sv: _Vehicle, booking_id: str, event: BookingEvent, t: int) -> bool:
-        """A driver's report; False (and an incident noted) when the booking is no longer this
-        vehicle's, e.g. a re-optimisation gave it to another vehicle while this one was at the door."""
-        b = self._booking(booking_id)
+    def _report(
+        self, sv: _Vehicle, booking_id: str, event: BookingEvent, t: int, b: Booking | None = None
+    ) -> Booking | None:
+        """A driver's report: the booking as it now is; None (and an incident noted) when the booking
+        is no longer this vehicle's, e.g. a re-optimisation gave it to another vehicle while this one
+        was at the door. ``b``: the booking as just read, if the caller has it."""
+        b = b or self._booking(booking_id)
         if b.vehicle_id != sv.v.vehicle_id:
             self.incidents.append(f"{t}: {sv.v.vehicle_id} at {booking_id}, now on {b.vehicle_id}")
-            return False
+            return None
         t0 = time.perf_counter()
         try:
-            self.service.stop_event(self.principals[sv.v.company_id], booking_id, event)
+            return self.service.stop_event(self.principals[sv.v.company_id], booking_id, event)
         except DispatchError as exc:
             self.incidents.append(f"{t}: {sv.v.vehicle_id} {event.value} {booking_id}: {exc.code}")
-            return False
+            return None
         finally:
             self.timings.driver_events_s += time.perf_counter() - t0
             self.timings.driver_events += 1
-        return True
 
     def _arrive(self, sv: _Vehicle, t: int) -> None:
         assert sv.stop is not None
@@ -598,7 +601,7 @@ class DaySimulator:
             return
         vid = sv.v.vehicle_id
         if kind == "pickup":
-            self._report(sv, bid, BookingEvent.ARRIVE, t)
+            self._report(sv, bid, BookingEvent.ARRIVE, t, b)
             rid = self.request_of.get(bid, "")
             # the driver starts at the planned time, not before the window opens: the plan may
             # pick a rider up later than the window allows so that others' ride times hold

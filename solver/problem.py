@@ -213,19 +213,44 @@ class Problem:
         return int(self.duration_s[r.pickup, r.dropoff])
 
     @cached_property
-    def shortest_s(self) -> npt.NDArray[np.int64]:
-        """Shortest driving time between locations through any others. Road and straight-line
-        matrices need not obey the triangle inequality (a detour through another stop can be quicker
-        than the direct leg), so bounds that must hold for every route use these, not ``duration_s``."""
-        arcs = self.duration_s.astype(np.float64)
-        arcs[arcs == 0] = 1e-6  # csgraph reads a dense zero as "no arc"; a zero-second arc is an arc
-        paths: npt.NDArray[np.float64] = floyd_warshall(arcs, directed=True)
-        paths = np.where(np.isfinite(paths), np.rint(paths), self.duration_s)
-        return np.minimum(paths.astype(np.int64), self.duration_s)
+    def _places(self) -> npt.NDArray[np.int64]:
+        """Every location a route of this problem can visit: the requests' ends, the vehicles' ends."""
+        locs = {x for r in self.requests for x in (r.pickup, r.dropoff)}
+        locs |= {x for v in self.vehicles for x in (v.start, v.end)}
+        return np.array(sorted(locs), dtype=np.int64)
+
+    @cached_property
+    def shortest_s(self) -> dict[int, dict[int, int]]:
+        """Shortest driving time between the problem's locations through any others. Road and
+        straight-line matrices need not obey the triangle inequality (a detour through another stop
+        can be quicker than the direct leg), so bounds that must hold for every route use these, not
+        ``duration_s``. Only the problem's own locations (``_places``) count: a route visits no
+        others, and the matrices may hold many more points (Floyd-Warshall is cubic in them)."""
+        places = self._places
+        sub = self.duration_s[np.ix_(places, places)].astype(np.float64)
+        sub[sub == 0] = 1e-6  # csgraph reads a dense zero as "no arc"; a zero-second arc is an arc
+        paths: npt.NDArray[np.float64] = floyd_warshall(sub, directed=True)
+        direct = self.duration_s[np.ix_(places, places)]
+        best = np.minimum(np.where(np.isfinite(paths), np.rint(paths), direct).astype(np.int64), direct)
+        ids = [int(x) for x in places]
+        return {a: dict(zip(ids, (int(t) for t in best[i]), strict=True)) for i, a in enumerate(ids)}
 
     def min_ride_s(self, r: Request) -> int:
-        """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``)."""
-        return int(self.shortest_s[r.pickup, r.dropoff])
+        """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``),
+        also for a request that is not (yet) one of the problem's (a quote's precheck)."""
+        row = self.shortest_s.get(r.pickup)
+        if row is not None and r.dropoff in row:
+            return row[r.dropoff]
+        places = np.union1d(self._places, [r.pickup, r.dropoff])
+        sub = self.duration_s[np.ix_(places, places)]
+        src, dst = np.searchsorted(places, [r.pickup, r.dropoff])
+        best = sub[src].copy()  # Bellman-Ford from the pickup, one min-plus product a round
+        for _ in range(len(places)):
+            nxt = np.minimum(best, (best[:, None] + sub).min(axis=0))
+            if np.array_equal(nxt, best):
+                break
+            best = nxt
+        return int(best[dst])
 
     def travel_s(self, a: int, b: int) -> int:
         return int(self.duration_s[a, b])

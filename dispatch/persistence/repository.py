@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, or_, text, update
 from sqlalchemy import select as core_select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -137,6 +137,7 @@ class Tx:
 
     def __init__(self, session: Session) -> None:
         self.s = session
+        self._conn: Connection | None = None
 
     # --- riders ------------------------------------------------------------------------------------
     def rider(self, rider_id: str) -> Rider | None:
@@ -238,7 +239,9 @@ class Tx:
         (Core statements run no autoflush)."""
         if self.s.new or self.s.dirty or self.s.deleted:
             self.s.flush()
-        return self.s.connection().execute(stmt, dict(params))
+        if self._conn is None:  # the session's connection for this transaction (asked once: not cheap)
+            self._conn = self.s.connection()
+        return self._conn.execute(stmt, dict(params))
 
     def booking(self, booking_id: str, *, lock: bool = False) -> Booking | None:
         stmt = _BOOKING_BY_ID.with_for_update() if lock else _BOOKING_BY_ID
