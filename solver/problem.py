@@ -161,8 +161,6 @@ class Problem:
         d, m = self.duration_s, self.distance_m
         if d.ndim != 2 or d.shape[0] != d.shape[1] or d.shape != m.shape:
             raise ValueError("duration_s and distance_m must be square matrices of the same shape")
-        if (d < 0).any() or (m < 0).any():
-            raise ValueError("travel matrices must be non-negative")
         n = d.shape[0]
         ids = [r.request_id for r in self.requests]
         if len(set(ids)) != len(ids):
@@ -187,6 +185,10 @@ class Problem:
                     f"vehicle {v.vehicle_id}: riders on board take {seats} seats and {wheelchairs} "
                     f"wheelchair places, more than its {v.seats} and {v.wheelchairs}"
                 )
+        # only between the locations a route can visit: the matrices may hold thousands of other points
+        used = np.ix_(self._places, self._places)
+        if (d[used] < 0).any() or (m[used] < 0).any():
+            raise ValueError("travel matrices must be non-negative")
         # Frozen numpy copies so nobody mutates the matrices under a running solve.
         for arr in (d, m):
             arr.setflags(write=False)
