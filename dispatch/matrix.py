@@ -28,7 +28,10 @@ class PointMatrix:
     """Travel times between every point seen so far, grown a row and column at a time.
 
     Bookings reuse a few hundred points (homes, hospitals, depots), so a quote computes travel only for
-    points it has not seen. Arrays are replaced, never changed in place: a running solve keeps its copy.
+    points it has not seen. The matrices handed out are views of the first n rows and columns of a
+    larger buffer: new points fill rows and columns beyond n, never a cell a view shows, so a running
+    solve keeps what it was given; the buffer grows by a quarter when full (copying n x n matrices
+    for every new point cost tens of milliseconds a quote at a few thousand points).
     """
 
     def __init__(self, model: TravelTimeModel, max_points: int = 6000) -> None:
@@ -39,6 +42,8 @@ class PointMatrix:
         self._index: dict[tuple[float, float], int] = {}
         self._dur: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
         self._dist: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
+        self._buf_dur: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
+        self._buf_dist: npt.NDArray[np.int64] = np.zeros((0, 0), dtype=np.int64)
         self.generation = 0  # grows when the matrix starts afresh (indices seen before are void)
 
     def indices(
@@ -65,18 +70,22 @@ class PointMatrix:
                 old = self._points
                 allp = old + new
                 n0, n = len(old), len(allp)
-                dur = np.zeros((n, n), dtype=np.int64)
-                dist = np.zeros((n, n), dtype=np.int64)
-                dur[:n0, :n0], dist[:n0, :n0] = self._dur, self._dist
+                if n > len(self._buf_dur) or n0 == 0:  # full (or starting afresh): a larger buffer
+                    cap = min(max(n, n + n // 4, 64), max(n, self.max_points))
+                    dur = np.zeros((cap, cap), dtype=np.int64)
+                    dist = np.zeros((cap, cap), dtype=np.int64)
+                    dur[:n0, :n0], dist[:n0, :n0] = self._dur, self._dist
+                    self._buf_dur, self._buf_dist = dur, dist
+                dur, dist = self._buf_dur, self._buf_dist
                 rows = self.model.matrix(new, allp)  # new -> everything
-                dur[n0:, :], dist[n0:, :] = rows.duration_s, rows.distance_m
+                dur[n0:n, :n], dist[n0:n, :n] = rows.duration_s, rows.distance_m
                 if n0:
                     cols = self.model.matrix(old, new)  # old -> new
-                    dur[:n0, n0:], dist[:n0, n0:] = cols.duration_s, cols.distance_m
+                    dur[:n0, n0:n], dist[:n0, n0:n] = cols.duration_s, cols.distance_m
                 self._points = allp
                 for i, p in enumerate(new, start=n0):
                     self._index[point_key(p)] = i
-                self._dur, self._dist = dur, dist
+                self._dur, self._dist = dur[:n, :n], dist[:n, :n]
             return MatrixView(
                 [self._index[point_key(p)] for p in points], self._dur, self._dist, self.generation
             )
