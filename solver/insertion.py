@@ -43,12 +43,9 @@ def vehicle_can_take(v: Vehicle, r: Request) -> bool:
 
 def _loads(problem: Problem, v: Vehicle, stops: Sequence[PlannedStop]) -> np.ndarray:
     """Load (seats, wheelchairs) on the arc leaving each node of [depot, stops...]."""
-    loads = np.zeros((len(stops) + 1, 2), dtype=np.int64)
-    loads[0] = problem.onboard_load[v.vehicle_id]
-    for i, (r, kind) in enumerate(stops, start=1):
-        sign = 1 if kind is StopKind.PICKUP else -1
-        loads[i] = loads[i - 1] + sign * np.array(r.load)
-    return loads
+    deltas = [problem.onboard_load[v.vehicle_id]]
+    deltas += [r.load if kind is StopKind.PICKUP else (-r.seats, -r.wheelchairs) for r, kind in stops]
+    return np.cumsum(np.array(deltas, dtype=np.int64).reshape(-1, 2), axis=0)
 
 
 @dataclass(frozen=True, slots=True)

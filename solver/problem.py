@@ -222,31 +222,32 @@ class Problem:
         return np.array(sorted(locs), dtype=np.int64)
 
     @cached_property
-    def shortest_s(self) -> dict[int, dict[int, int]]:
-        """Shortest driving time between the problem's locations through any others. Road and
-        straight-line matrices need not obey the triangle inequality (a detour through another stop
-        can be quicker than the direct leg), so bounds that must hold for every route use these, not
-        ``duration_s``. Only the problem's own locations (``_places``) count: a route visits no
-        others, and the matrices may hold many more points (Floyd-Warshall is cubic in them)."""
-        places = self._places
-        sub = self.duration_s[np.ix_(places, places)].astype(np.float64)
-        sub[sub == 0] = 1e-6  # csgraph reads a dense zero as "no arc"; a zero-second arc is an arc
-        paths: npt.NDArray[np.float64] = floyd_warshall(sub, directed=True)
-        direct = self.duration_s[np.ix_(places, places)]
-        best = np.minimum(np.where(np.isfinite(paths), np.rint(paths), direct).astype(np.int64), direct)
-        ids = [int(x) for x in places]
-        return {a: dict(zip(ids, (int(t) for t in best[i]), strict=True)) for i, a in enumerate(ids)}
+    def shortest_s(self) -> npt.NDArray[np.int64]:
+        """Shortest driving time between the problem's locations (``_places``, in that order) through
+        any others. Road and straight-line matrices need not obey the triangle inequality (a detour
+        through another stop can be quicker than the direct leg), so bounds that must hold for every
+        route use these, not ``duration_s``. Only the problem's own locations count: a route visits
+        no others, and the matrices may hold many more points (Floyd-Warshall is cubic in them)."""
+        direct = self.duration_s[np.ix_(self._places, self._places)]
+        arcs = direct.astype(np.float64)
+        arcs[arcs == 0] = 1e-6  # csgraph reads a dense zero as "no arc"; a zero-second arc is an arc
+        paths: npt.NDArray[np.float64] = floyd_warshall(arcs, directed=True)
+        paths = np.where(np.isfinite(paths), np.rint(paths), direct)
+        return np.minimum(paths.astype(np.int64), direct)
 
     def min_ride_s(self, r: Request) -> int:
-        """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``),
-        also for a request that is not (yet) one of the problem's (a quote's precheck)."""
-        row = self.shortest_s.get(r.pickup)
-        if row is not None and r.dropoff in row:
-            return row[r.dropoff]
+        """The least driving time from the pickup to the drop-off by any route (<= ``direct_s``).
+        For the problem's own requests from ``shortest_s`` (all of them are asked for by a solve);
+        for another (a quote's precheck), Bellman-Ford from its pickup over the problem's locations
+        and its two ends, which costs far less than all pairs."""
+        own = self.request_index.get(r.request_id)
+        if own is not None and self.requests[own] is r:
+            i, j = np.searchsorted(self._places, [r.pickup, r.dropoff])
+            return int(self.shortest_s[i, j])
         places = np.union1d(self._places, [r.pickup, r.dropoff])
         sub = self.duration_s[np.ix_(places, places)]
         src, dst = np.searchsorted(places, [r.pickup, r.dropoff])
-        best = sub[src].copy()  # Bellman-Ford from the pickup, one min-plus product a round
+        best = sub[src].copy()  # one min-plus product a round, until nothing improves
         for _ in range(len(places)):
             nxt = np.minimum(best, (best[:, None] + sub).min(axis=0))
             if np.array_equal(nxt, best):
