@@ -65,6 +65,13 @@ class DayModelCache:
             hit = self._days.get(d)
         return hit[1] if hit is not None and hit[0] == key else None
 
+    def last(self, d: date) -> DayParts | None:
+        """The last model kept for ``d``, whatever its key: what a refresh starts from (the parts of
+        vehicles whose plan versions did not move are still right)."""
+        with self._lock:
+            hit = self._days.get(d)
+        return hit[1] if hit is not None else None
+
     def put(self, d: date, key: Hashable, day: DayParts) -> None:
         with self._lock:
             self._days.pop(d, None)

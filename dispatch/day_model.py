@@ -7,7 +7,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from typing import Any, TypedDict
 
 import numpy as np
@@ -125,7 +125,9 @@ def build_day_model(
         if view.generation != key[1]:  # the matrix started afresh: the cached indices are void
             day = None
     if day is None:
-        day, view = _read_day(ctx, tx, d, plans, vehicle_ids, include_unassigned, trip_points)
+        last = ctx.day_cache.last(d) if cacheable else None
+        fresh = _refresh_day(ctx, tx, d, plans, last, key[1], trip_points) if last is not None else None
+        day, view = fresh or _read_day(ctx, tx, d, plans, vehicle_ids, include_unassigned, trip_points)
         if cacheable:
             ctx.day_cache.put(d, (key[0], view.generation), day)
     vehicles = tuple(_timed(ctx, d, s, view.duration_s) for s in day.starts)
@@ -170,12 +172,7 @@ def _read_day(
     include_unassigned: bool,
     trip_points: Sequence[LatLon],
 ) -> tuple[DayParts, MatrixView]:
-    vids = [
-        v
-        for v in (vehicle_ids if vehicle_ids is not None else sorted(ctx.vehicles))
-        if not plans.get(v, VehiclePlan(v, d)).out_of_service
-        and (ctx.vehicles[v].shift_on(d) is not None or plans.get(v, VehiclePlan(v, d)).stops)
-    ]
+    vids = _working(ctx, d, plans, vehicle_ids)
     wanted = {bid for v in vids for bid, _ in plans.get(v, VehiclePlan(v, d)).stops}
     statuses = [BookingStatus.SCHEDULED, BookingStatus.PICKED_UP]
     if include_unassigned:
@@ -186,7 +183,7 @@ def _read_day(
         found = tx.bookings(ids=sorted(wanted)) if wanted else []
     bookings = {
         b.booking_id: b
-        for b in found
+        for b in sorted(found, key=_booking_order)  # one order for a fresh read and a refresh
         if b.booking_id in wanted or (include_unassigned and b.state is BookingStatus.CONFIRMED)
     }
     points: list[LatLon] = [ctx.companies[ctx.vehicles[v].company_id].depot for v in vids]
@@ -196,43 +193,7 @@ def _read_day(
         points += [b.origin, b.destination]
     view = ctx.matrix.lookup([*points, *trip_points])
     index = {point_key(p): i for p, i in zip(points, view.indices, strict=False)}
-    starts = []
-    for v in vids:
-        veh = ctx.vehicles[v]
-        shift = veh.shift_on(d) or veh.shift  # off duty with stops already planned: the usual shift
-        depot = index[point_key(ctx.companies[veh.company_id].depot)]
-        start, earliest = depot, shift.start_s
-        anchored = anchors.get(v)
-        if anchored is not None and anchored.anchor is not None and anchored.anchor_s is not None:
-            # the vehicle is out on its run: the rest of its day starts where it last reported
-            start = index[point_key(anchored.anchor)]
-            earliest = min(max(earliest, anchored.anchor_s), shift.end_s)
-        plan_stops = plans.get(v, VehiclePlan(v, d)).stops
-        first = bookings.get(plan_stops[0][0]) if plan_stops else None
-        at_door = (
-            first is not None
-            and plan_stops[0][1] == "pickup"
-            and anchored is not None
-            and first.arrived_at_s is not None
-            and first.arrived_at_s == anchored.anchor_s
-        )
-        door_pickup_s = None
-        if at_door and first is not None:
-            door_pickup_s = first.planned_pickup_s or first.promised_pickup_from_s
-        starts.append(
-            VehicleStart(
-                v,
-                start,
-                depot,
-                earliest,
-                shift.end_s,
-                veh.seats,
-                veh.wheelchair_places,
-                ctx.rules.vehicle_features(veh) | {capacity_feature(veh.seats, veh.wheelchair_places)},
-                standing=not plan_stops or at_door,
-                door_pickup_s=door_pickup_s,
-            )
-        )
+    starts = [_start_of(ctx, d, v, plans, bookings, index) for v in vids]
     requests = {
         bid: request_for(ctx, b, index[point_key(b.origin)], index[point_key(b.destination)])
         for bid, b in bookings.items()
@@ -256,6 +217,137 @@ def _read_day(
     versions = {v: plans[v].version if v in plans else 0 for v in vids}
     trip_view = MatrixView(view.indices[len(points) :], view.duration_s, view.distance_m, view.generation)
     return DayParts(problem, plan, bookings, versions, tuple(starts)), trip_view
+
+
+def _refresh_day(
+    ctx: DispatchContext,
+    tx: Tx,
+    d: date,
+    plans: Mapping[str, VehiclePlan],
+    last: DayParts,
+    generation: int,
+    trip_points: Sequence[LatLon],
+) -> tuple[DayParts, MatrixView] | None:
+    """The whole day from the last cached one, reading only the vehicles whose plan version moved
+    (a booking changes one or two plans; the other vehicles' requests and starts are what they were,
+    by the cache's own argument). None when a fresh read is as cheap or the matrix started afresh.
+    Requests keep a fresh read's order (by booking time), so the model equals one read afresh."""
+    vids = _working(ctx, d, plans, None)
+    rows = {v: plans.get(v) or VehiclePlan(v, d) for v in vids}
+    known = {s.vehicle_id: s for s in last.starts}
+    stale = [v for v in vids if v not in known or last.versions.get(v) != rows[v].version]
+    if len(stale) * 2 > len(vids):
+        return None
+    wanted = {bid for v in stale for bid, _ in rows[v].stops}
+    active = (BookingStatus.SCHEDULED, BookingStatus.PICKED_UP)
+    found = {
+        b.booking_id: b
+        for b in (tx.bookings(ids=sorted(wanted)) if wanted else [])
+        if b.service_date == d and b.state in active
+    }
+    points: list[LatLon] = [ctx.companies[ctx.vehicles[v].company_id].depot for v in stale]
+    points += [a for a in (rows[v].anchor for v in stale) if a is not None]
+    for b in found.values():
+        points += [b.origin, b.destination]
+    view = ctx.matrix.lookup([*points, *trip_points])
+    if view.generation != generation:
+        return None
+    index = {point_key(p): i for p, i in zip(points, view.indices, strict=False)}
+    fresh_requests = {
+        bid: request_for(ctx, b, index[point_key(b.origin)], index[point_key(b.destination)])
+        for bid, b in found.items()
+    }
+    plan: dict[str, tuple[PlannedStop, ...]] = {}
+    bookings: dict[str, Booking] = {}
+    requests: dict[str, Request] = {}
+    starts = []
+    for v in vids:
+        if v in known and v not in stale:
+            plan[v] = last.plan[v]
+            starts.append(known[v])
+            for r, _kind in plan[v]:
+                requests[r.request_id] = r
+                bookings[r.request_id] = last.bookings[r.request_id]
+            continue
+        plan[v] = tuple((fresh_requests[bid], StopKind(k)) for bid, k in rows[v].stops if bid in found)
+        starts.append(_start_of(ctx, d, v, plans, found, index))
+        for bid, _k in rows[v].stops:
+            if bid in found:
+                requests[bid], bookings[bid] = fresh_requests[bid], found[bid]
+    order = sorted(bookings, key=lambda bid: _booking_order(bookings[bid]))
+    problem = Problem(
+        tuple(requests[bid] for bid in order),
+        tuple(_timed(ctx, d, s, view.duration_s) for s in starts),
+        view.duration_s,
+        view.distance_m,
+        name=f"day {d}",
+        objective=objective(ctx),
+    )
+    versions = {v: rows[v].version for v in vids}
+    trip_view = MatrixView(view.indices[len(points) :], view.duration_s, view.distance_m, view.generation)
+    return DayParts(problem, plan, {bid: bookings[bid] for bid in order}, versions, tuple(starts)), trip_view
+
+
+def _booking_order(b: Booking) -> tuple[datetime, str]:
+    return (b.created_at, b.booking_id)
+
+
+def _working(
+    ctx: DispatchContext, d: date, plans: Mapping[str, VehiclePlan], vehicle_ids: Sequence[str] | None
+) -> list[str]:
+    """The vehicles of the day's model: in service, on shift or with stops planned."""
+    return [
+        v
+        for v in (vehicle_ids if vehicle_ids is not None else sorted(ctx.vehicles))
+        if not plans.get(v, VehiclePlan(v, d)).out_of_service
+        and (ctx.vehicles[v].shift_on(d) is not None or plans.get(v, VehiclePlan(v, d)).stops)
+    ]
+
+
+def _start_of(
+    ctx: DispatchContext,
+    d: date,
+    v: str,
+    plans: Mapping[str, VehiclePlan],
+    bookings: Mapping[str, Booking],
+    index: Mapping[tuple[float, float], int],
+) -> VehicleStart:
+    """Where and from when vehicle ``v``'s day goes on (its depot, or where it last reported)."""
+    veh = ctx.vehicles[v]
+    shift = veh.shift_on(d) or veh.shift  # off duty with stops already planned: the usual shift
+    depot = index[point_key(ctx.companies[veh.company_id].depot)]
+    start, earliest = depot, shift.start_s
+    anchored = plans.get(v)
+    if anchored is not None and anchored.anchor is not None and anchored.anchor_s is not None:
+        # the vehicle is out on its run: the rest of its day starts where it last reported
+        start = index[point_key(anchored.anchor)]
+        earliest = min(max(earliest, anchored.anchor_s), shift.end_s)
+    else:
+        anchored = None
+    plan_stops = plans.get(v, VehiclePlan(v, d)).stops
+    first = bookings.get(plan_stops[0][0]) if plan_stops else None
+    at_door = (
+        first is not None
+        and plan_stops[0][1] == "pickup"
+        and anchored is not None
+        and first.arrived_at_s is not None
+        and first.arrived_at_s == anchored.anchor_s
+    )
+    door_pickup_s = None
+    if at_door and first is not None:
+        door_pickup_s = first.planned_pickup_s or first.promised_pickup_from_s
+    return VehicleStart(
+        v,
+        start,
+        depot,
+        earliest,
+        shift.end_s,
+        veh.seats,
+        veh.wheelchair_places,
+        ctx.rules.vehicle_features(veh) | {capacity_feature(veh.seats, veh.wheelchair_places)},
+        standing=not plan_stops or at_door,
+        door_pickup_s=door_pickup_s,
+    )
 
 
 def write_plan(

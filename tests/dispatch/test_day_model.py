@@ -103,3 +103,35 @@ def test_check_day_reports_a_plan_that_cannot_be_timed_instead_of_raising(tmp_pa
         tx.save_plan(replace(plan, stops=plan.stops[::-1], version=plan.version + 1))  # drop-off first
     findings = svc.check_day(DAY)
     assert findings == [f"{b.vehicle_id}: its plan cannot be timed within every promise"]
+
+
+def test_a_changed_day_reads_again_only_the_vehicles_whose_plan_moved(tmp_path: Path) -> None:
+    """After each booking or cancellation the cached model equals a fresh read, and the vehicles whose
+    plan version did not move keep their requests from the cache (the same objects: not read again)."""
+    svc, _ = make_service(f"sqlite:///{tmp_path / 'd.db'}")
+    changes = [
+        ("R0005", "shin-yamaguchi-sta", "09:30"),  # (to Ogori: another company's vehicle)
+        ("R0002", "yamaguchi-sta", "10:00"),
+        ("R0003", "red-cross-hospital", "11:00"),
+        ("R0004", "yamaguchi-sta", "13:00"),
+        ("R0001", "red-cross-hospital", "15:00"),
+    ]
+    before = _model(svc, cached=True)
+    booked = []
+    refreshed = 0
+    for i, (rid, place, at) in enumerate(changes):
+        booked.append(_book(svc, rid, place, at))
+        if i == 3:
+            svc.cancel(OPERATOR, booked[1], "rider phoned")
+        after, fresh = _model(svc, cached=True), _model(svc, cached=False)
+        assert after.problem.requests == fresh.problem.requests
+        assert after.problem.vehicles == fresh.problem.vehicles
+        assert after.plan == fresh.plan and after.versions == fresh.versions
+        assert after.bookings == fresh.bookings
+        moved = {v for v, ver in after.versions.items() if before.versions.get(v) != ver}
+        assert moved, "a booking moves its vehicle's plan version"
+        for v in set(after.plan) - moved:
+            assert all(a[0] is b[0] for a, b in zip(after.plan[v], before.plan[v], strict=True))
+            refreshed += bool(after.plan[v])
+        before = after
+    assert refreshed, "some vehicle with riders kept its cached requests"
