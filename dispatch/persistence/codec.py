@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping
+from functools import lru_cache
 from typing import Any
 
 from dispatch.booking import Booking, BookingStatus, QuoteOption
@@ -33,12 +34,34 @@ def option_from_dict(d: dict[str, Any]) -> QuoteOption:
     )
 
 
+# Bookings are read and written on every dispatch event, their options and fare each time: the same
+# JSON text always gives the same (immutable) objects and back, so both ways are remembered.
+@lru_cache(maxsize=4096)
+def _options_json(options: tuple[QuoteOption, ...]) -> str:
+    return json.dumps([option_to_dict(o) for o in options])
+
+
+@lru_cache(maxsize=4096)
+def _fare_json(fare: FareQuote) -> str:
+    return json.dumps(fare.to_dict())
+
+
+@lru_cache(maxsize=4096)
+def _options_of(text: str) -> tuple[QuoteOption, ...]:
+    return tuple(option_from_dict(x) for x in json.loads(text or "[]"))
+
+
+@lru_cache(maxsize=4096)
+def _fare_of(text: str) -> FareQuote:
+    return FareQuote.from_dict(json.loads(text))
+
+
 def booking_row_values(b: Booking) -> dict[str, Any]:
     """The booking's columns: every field by name, options and fare as JSON text."""
     values = {name: getattr(b, name) for name in _BOOKING_FIELDS}
-    values["options_json"] = json.dumps([option_to_dict(o) for o in values.pop("options")])
+    values["options_json"] = _options_json(values.pop("options"))
     fare: FareQuote | None = values.pop("fare")
-    values["fare_json"] = json.dumps(fare.to_dict()) if fare is not None else None
+    values["fare_json"] = _fare_json(fare) if fare is not None else None
     return values
 
 
@@ -50,7 +73,7 @@ def booking_from_values(data: Mapping[str, Any]) -> Booking:
     """A booking from its columns by name (a table model's dump or a Core row's mapping)."""
     values = {name: data[name] for name in _BOOKING_FIELDS if name in data}
     values["status"] = BookingStatus(values["status"])
-    values["options"] = tuple(option_from_dict(x) for x in json.loads(data.get("options_json") or "[]"))
+    values["options"] = _options_of(data.get("options_json") or "[]")
     fare_json = data.get("fare_json")
-    values["fare"] = FareQuote.from_dict(json.loads(fare_json)) if fare_json else None
+    values["fare"] = _fare_of(fare_json) if fare_json else None
     return Booking(**values)

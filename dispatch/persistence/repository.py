@@ -52,11 +52,12 @@ T = TypeVar("T")
 _BOOKING_TABLE: Table = BookingRow.__table__  # type: ignore[attr-defined]
 _PLAN_TABLE: Table = VehiclePlanRow.__table__  # type: ignore[attr-defined]
 _BOOKING_COLUMNS = tuple(_BOOKING_TABLE.c)
+_BOOKING_NAMES = tuple(c.name for c in _BOOKING_COLUMNS)
 
 
 def _booking_from_row(row: Any) -> Booking:
     """A booking from a Core row of the booking table (``codec`` turns the JSON columns to types)."""
-    return booking_from_values(row._mapping)
+    return booking_from_values(dict(zip(_BOOKING_NAMES, row, strict=True)))
 
 
 def _booking_values(b: Booking) -> dict[str, Any]:
