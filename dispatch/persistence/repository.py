@@ -317,6 +317,23 @@ class Tx:
         rows = self._core(_plans_query(vehicle_ids is not None, lock), params).all()
         return {r.vehicle_id: _plan(r) for r in rows}
 
+    def add_empty_plan(self, vehicle_id: str, service_date: date) -> None:
+        """Insert an empty plan row (an IntegrityError if the row exists: never overwrites one)."""
+        p = VehiclePlan(vehicle_id, service_date)
+        self._core(
+            insert(_PLAN_TABLE),
+            {
+                "vehicle_id": vehicle_id,
+                "service_date": service_date,
+                "stops_json": "[]",
+                "version": p.version,
+                "out_of_service": p.out_of_service,
+                "anchor_lat": None,
+                "anchor_lon": None,
+                "anchor_s": None,
+            },
+        )
+
     def save_plan(self, p: VehiclePlan) -> None:
         values = {
             "stops_json": json.dumps([list(s) for s in p.stops]),
@@ -627,6 +644,8 @@ class Repository:
                 have = set(tx.plans(service_date))
                 for v in missing:
                     if v not in have:
-                        tx.save_plan(VehiclePlan(v, service_date))
+                        # insert only: saving an empty plan would overwrite a row that another
+                        # process created and booked into since ``have`` was read (its stops lost)
+                        tx.add_empty_plan(v, service_date)
         except IntegrityError:
             pass  # another writer created them first; that is all we wanted

@@ -10,6 +10,9 @@ from __future__ import annotations
 import threading
 import time
 
+import pytest
+from sqlalchemy.exc import IntegrityError
+
 from dispatch.booking import Booking, BookingStatus
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import DAY, OPERATOR, make_service, trip
@@ -65,3 +68,25 @@ def test_a_booking_in_one_area_does_not_wait_for_another_areas_locked_plans(
     assert booked["central"].state is BookingStatus.SCHEDULED
     assert booked["central"].company_id == held_company
     assert svc.check_day(DAY) == []
+
+
+def test_creating_a_missing_plan_row_never_overwrites_one_booked_meanwhile(
+    postgres_server: PostgresServer,
+) -> None:
+    """``ensure_plans`` inserts empty rows only: a row that another process created and booked into
+    after the missing rows were listed is refused (and kept), never saved over with no stops."""
+    svc, _ = make_service(postgres_server.new_database("plan_rows"))
+    q = svc.quote(OPERATOR, trip("R0002", "yamaguchi-sta", at="10:00"))
+    b = svc.confirm(OPERATOR, q.booking_id, 0)
+    assert b.vehicle_id is not None
+    with svc.repo.read() as tx:
+        before = tx.plan(b.vehicle_id, DAY)
+    assert before.stops
+    with pytest.raises(IntegrityError), svc.repo.write() as tx:
+        tx.add_empty_plan(b.vehicle_id, DAY)
+    with svc.repo.read() as tx:
+        assert tx.plan(b.vehicle_id, DAY) == before
+    svc.repo.ensure_plans(sorted(svc.ctx.vehicles), DAY)
+    with svc.repo.read() as tx:
+        assert tx.plan(b.vehicle_id, DAY) == before
+        assert set(tx.plans(DAY)) == set(svc.ctx.vehicles)
