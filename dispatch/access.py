@@ -43,7 +43,7 @@ def resolve(ctx: DispatchContext, e: Endpoint, rider: Rider) -> tuple[str, LatLo
         p = ctx.places.get(e.place_id or "")
         if p is None:
             raise Invalid(f"unknown place {e.place_id!r}", f"行き先 {e.place_id} が見つかりません")
-        return (p.name, p.point, p.place_id)
+        return (e.label or p.name, p.point, p.place_id)  # a label the caller gave (the planner's language)
     if e.kind == EndpointKind.POINT and e.point is not None:
         return (e.label or f"{e.point.lat:.5f},{e.point.lon:.5f}", e.point, None)
     raise Invalid(f"endpoint kind '{e.kind}' needs a place_id or a point", "場所の指定が不正です")

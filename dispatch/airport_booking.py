@@ -11,6 +11,7 @@ from decimal import Decimal
 from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimetable
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
 from dispatch.domain import Principal
+from dispatch.inputs import GuestBookingRequest
 from dispatch.persistence.airport import AirportBooking, AirportStore
 from dispatch.service import (
     Conflict,
@@ -23,6 +24,7 @@ from dispatch.service import (
     QuoteRequest,
 )
 from fares import FareLine
+from geo import LatLon
 
 log = logging.getLogger("noriai.airport")
 
@@ -38,6 +40,23 @@ class AirportPolicy:
     fare_per_person_yen: int
     checkin_margin_s: int = 40 * 60  # at the airport this long before departure
     baggage_margin_s: int = 20 * 60  # picked up from this long after (actual) arrival
+
+
+@dataclass(frozen=True, slots=True)
+class GuestAirportRequest:
+    """A ride to or from a flight booked by the rider from the trip planner."""
+
+    name: str
+    phone: str
+    flight: str
+    service_date: date
+    other_place_id: str | None = None  # the city end: a place, or
+    other_point: LatLon | None = None  # a point (with its label)
+    other_label: str = ""
+    airport_label: str = ""  # the airport's name as the rider reads it (default: the place's name)
+    seats: int = 1
+    wheelchair: bool = False
+    consent_data_reuse: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +93,13 @@ class AirportBookings:
         """The day's flights with the delay entered for each (seconds)."""
         return [(f, self.store.delay_s(f.flight, d)) for f in self.timetable.on(d)]
 
+    def ride_time_s(self, f: Flight, d: date) -> int:
+        """When the ride is timed for a flight: at the airport by (departure - check-in margin), or
+        picked up from (arrival + entered delay + baggage margin); seconds after local midnight."""
+        if f.direction is FlightDirection.DEPARTURE:
+            return f.scheduled_s - self.policy.checkin_margin_s
+        return f.scheduled_s + self.store.delay_s(f.flight, d) + self.policy.baggage_margin_s
+
     def _request(self, rider_id: str, f: Flight, d: date, other: Endpoint, companions: int) -> QuoteRequest:
         airport = Endpoint(EndpointKind.PLACE, self.policy.airport_place_id)
         if f.direction is FlightDirection.DEPARTURE:
@@ -102,6 +128,65 @@ class AirportBookings:
         self.store.add(
             AirportBooking(b.booking_id, f.flight, d, f.direction.value, rider_id, companions, self._now())
         )
+        return b
+
+    def book_guest(self, g: GuestAirportRequest, idempotency_key: str | None = None) -> Booking:
+        """A rider books a ride to or from a flight themself (the trip planner): the guest rider is
+        found or registered as for any planner booking (never an operator's rider), the ride is timed
+        to the flight and confirmed at the fixed fare per person, and the operator side sees it as
+        any airport booking (``of_flight``, delays). A refused trip comes back ``rejected``."""
+        f = self.flight(g.flight, g.service_date)
+        airport = self.dispatch.places[self.policy.airport_place_id]
+        departure = f.direction is FlightDirection.DEPARTURE
+        mode = TimeMode.ARRIVE_BY if departure else TimeMode.PICKUP_AFTER
+        t = self.ride_time_s(f, g.service_date)
+        if self.dispatch.wall_clock(g.service_date, t) < self.dispatch.now():
+            raise Invalid(
+                f"flight {f.flight} on {g.service_date} can no longer be booked: its ride time has passed",
+                f"{f.flight} 便の乗合タクシーは受付を終了しました",
+                code="flight_closed",
+            )
+        other_place = g.other_place_id
+        if other_place is not None and other_place not in self.dispatch.places:
+            raise Invalid(f"unknown place {other_place!r}", f"場所 {other_place} が見つかりません")
+        other_point = self.dispatch.places[other_place].point if other_place else g.other_point
+        if other_point is None:
+            raise Invalid("give the other end as a place or a point", "乗降場所を指定してください")
+        ends = [
+            (other_point, other_place, g.other_label),
+            (airport.point, airport.place_id, g.airport_label),
+        ]
+        (o, o_place, o_label), (dst, d_place, d_label) = ends if departure else ends[::-1]
+        req = GuestBookingRequest(
+            name=g.name,
+            phone=g.phone,
+            origin=o,
+            destination=dst,
+            service_date=g.service_date,
+            time=TimeRequest(mode, t),
+            seats=g.seats,
+            wheelchair=g.wheelchair,
+            consent_data_reuse=g.consent_data_reuse,
+            origin_label=o_label,
+            destination_label=d_label,
+            origin_place_id=o_place,
+            destination_place_id=d_place,
+        )
+        b = self.dispatch.book_guest(
+            req, idempotency_key, op=f"airport_guest_booking:{f.flight}", before_confirm=self._flat_fare
+        )
+        if b.state in (BookingStatus.CONFIRMED, BookingStatus.SCHEDULED):
+            self.store.add(
+                AirportBooking(
+                    b.booking_id,
+                    f.flight,
+                    g.service_date,
+                    f.direction.value,
+                    b.rider_id,
+                    max(0, g.seats - 1),
+                    self._now(),
+                )
+            )
         return b
 
     def _book(self, p: Principal, req: QuoteRequest, key: str | None, *, replaces: bool = False) -> Booking:

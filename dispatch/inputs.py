@@ -56,6 +56,8 @@ class GuestBookingRequest:
     origin_label: str = ""
     destination_label: str = ""
     vehicle_id: str | None = None
+    origin_place_id: str | None = None  # a place of the city instead of the point (e.g. the airport)
+    destination_place_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, date, timedelta
 
 from dispatch.access import resolve
@@ -18,17 +18,16 @@ from dispatch.booking import (
     TimeRequest,
     new_booking_id,
 )
-from dispatch.context import GUEST, GUEST_RIDER_PREFIX, DispatchContext, aware, new_id, unused_booking_id
+from dispatch.context import DispatchContext, aware, unused_booking_id
 from dispatch.day_model import asked_times, build_day_model, ins_times, request_for, write_plan
-from dispatch.domain import Consent, MobilityNeeds, Principal, Rider, VehicleKind
+from dispatch.domain import Principal, Rider, VehicleKind
 from dispatch.duplicates import guest_limits, refuse_duplicate
 from dispatch.entitlements import consume_vouchers, rider_entitlements
 from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.idempotency import run_once
-from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest
+from dispatch.inputs import QuoteRequest
 from dispatch.matrix import point_key
 from dispatch.offers import held_capacity, with_fare_types
-from dispatch.riders import guest_phone
 from fares import FareError, FareInputs, VehicleClass, quote_for_rider
 from geo import LatLon, zone_for
 from solver import (
@@ -136,77 +135,6 @@ def preview(
     if bad is not None:
         return (), f"{bad[0]}: {bad[1]} / {bad[2]}"
     return options_for(ctx, Trip(origin, destination, d, time, max(1, seats), 0), None)
-
-
-def book_guest(ctx: DispatchContext, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
-    """A booking made by the rider themself from the trip planner, quoted and confirmed in one step.
-
-    A guest is never matched to a rider an operator registered, even with the same phone number:
-    the booking is made for a guest rider with the name typed here, so the answer never reveals a
-    registered rider's name and never applies their discounts. A guest rider with the same phone and
-    name is reused. A retry with the same idempotency key and body returns the same booking."""
-    name = g.name.strip()
-    if not 1 <= len(name) <= 60:
-        raise Invalid("name must be 1..60 characters", "お名前を入力してください（60文字以内）")
-    digits = guest_phone(g.phone)  # E.164 from abroad: "+447700900123"
-    if not idempotency_key:
-        return _book_guest(ctx, g, name, digits, None)
-    request = {"op": "guest_booking", **asdict(g)}
-    return run_once(
-        ctx, GUEST, idempotency_key, request, lambda scope: _book_guest(ctx, g, name, digits, scope)
-    )
-
-
-def _book_guest(
-    ctx: DispatchContext, g: GuestBookingRequest, name: str, digits: str, scope: str | None
-) -> Booking:
-    with ctx.repo.write() as tx:
-        rider = next(
-            (
-                r
-                for r in tx.riders_by_phone(digits)
-                if r.rider_id.startswith(GUEST_RIDER_PREFIX) and r.name == name
-            ),
-            None,
-        )
-        if rider is None:
-            phone = digits if digits.startswith("+") else f"{digits[:3]}-{digits[3:-4]}-{digits[-4:]}"
-            rider = Rider(
-                rider_id=new_id(GUEST_RIDER_PREFIX),
-                name=name,
-                kana="",
-                phone=phone,
-                home=g.origin,
-                district="",
-                birth_year=0,
-                needs=MobilityNeeds(wheelchair=g.wheelchair),
-                disability_certificate=False,
-                welfare_bus_pass=False,
-                consent=Consent(data_reuse=g.consent_data_reuse),
-            )
-            tx.add_rider(rider)
-            log.info("guest rider %s registered from the trip planner", rider.rider_id)
-    b = quote(
-        ctx,
-        GUEST,
-        QuoteRequest(
-            rider.rider_id,
-            Endpoint(EndpointKind.POINT, point=g.origin, label=g.origin_label),
-            Endpoint(EndpointKind.POINT, point=g.destination, label=g.destination_label),
-            g.service_date,
-            g.time,
-            companions=max(0, g.seats - 1),
-        ),
-    )
-    if b.state is BookingStatus.REJECTED:
-        if scope is not None:  # a retry gets the same refusal, not a second quote
-            with ctx.repo.write() as tx:
-                tx.finish_idempotency(scope, b.booking_id)
-        return b
-    pick = 0
-    if g.vehicle_id is not None:  # keep the option the rider saw, when it is still there
-        pick = next((i for i, o in enumerate(b.options) if o.vehicle_id == g.vehicle_id), 0)
-    return _confirm(ctx, GUEST, b.booking_id, pick, scope, False)
 
 
 @dataclass(frozen=True, slots=True)

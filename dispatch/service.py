@@ -1,7 +1,7 @@
 """The dispatch service: one facade over the dispatch use cases. Routes, the trip planner, the
 simulator and the CLI call this; each method hands over to the module that owns the use case:
 
-- ``quotes``: quote, preview, confirm, book_guest (instant insertion, fixed fares, the promise)
+- ``quotes``: quote, preview, confirm (instant insertion, fixed fares, the promise); ``guest``: book_guest
 - ``operations``: cancel, driver events, re-optimisation, breakdowns, ``check_day``, data reuse
 - ``runs``: company runs with live ETAs, position reports
 - ``recurring``: return trips, on-call bookings, recurring rules and their materialisation
@@ -23,7 +23,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
-from dispatch import access, operations, presentation, quotes, recurring, runs
+from dispatch import access, guest, operations, presentation, quotes, recurring, runs
 from dispatch.booking import (
     AuditEntry,
     Booking,
@@ -164,9 +164,17 @@ class DispatchService:
         booking is refused unless ``intended``."""
         return quotes.confirm(self.ctx, principal, booking_id, option, idempotency_key, intended=intended)
 
-    def book_guest(self, g: GuestBookingRequest, idempotency_key: str | None = None) -> Booking:
-        """A booking made by the rider themself from the trip planner: find or register, quote, confirm."""
-        return quotes.book_guest(self.ctx, g, idempotency_key)
+    def book_guest(
+        self,
+        g: GuestBookingRequest,
+        idempotency_key: str | None = None,
+        *,
+        op: str = "guest_booking",
+        before_confirm: Callable[[Booking], None] | None = None,
+    ) -> Booking:
+        """A booking made by the rider themself from the trip planner: find or register, quote, confirm
+        (``before_confirm`` may rewrite the quote's options first, as the airport's fixed fare does)."""
+        return guest.book_guest(self.ctx, g, idempotency_key, op=op, before_confirm=before_confirm)
 
     # --- the running day (operations) ---------------------------------------------------------------
     def cancel(self, principal: Principal, booking_id: str, reason: str = "") -> Booking:

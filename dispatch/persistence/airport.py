@@ -27,9 +27,11 @@ class AirportStore:
         self.engine = engine
 
     def add(self, a: AirportBooking) -> None:
+        """Record (or, for a retried request, record again: a no-op) the booking of a flight."""
         with Session(self.engine) as s:
-            s.add(AirportBookingRow(**{k: getattr(a, k) for k in AirportBooking.__dataclass_fields__}))
-            s.commit()
+            if s.get(AirportBookingRow, a.booking_id) is None:
+                s.add(AirportBookingRow(**{k: getattr(a, k) for k in AirportBooking.__dataclass_fields__}))
+                s.commit()
 
     def of_flight(self, flight: str, service_date: date) -> list[AirportBooking]:
         with Session(self.engine) as s:

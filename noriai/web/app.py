@@ -214,6 +214,7 @@ def create_app(
     deliverer = _add_webhooks(app, settings, service, webhook_store)
     _add_clinics(app, settings, service, engine, demo is not None and prepare)
     airport = city.airport if city else None
+    air: AirportBookings | None = None
     if airport is not None and service.tariff.airport is not None and airport.place_id in service.places:
         air = AirportBookings(
             service,
@@ -280,6 +281,7 @@ def create_app(
                 booking_phone,
                 guest_guard,
                 settings.guest_link_secret.encode() if settings.guest_link_secret else None,
+                airport=air,
             )
         )
         targets = _realtime_targets(settings, city, feeds)

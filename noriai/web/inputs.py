@@ -105,3 +105,4 @@ TIME_PATTERN = r"^([0-9]|[0-3][0-9]|4[0-7]):[0-5][0-9]$"
 LATLON_PATTERN = r"-?[0-9]{1,2}(\.[0-9]{1,12})?,-?[0-9]{1,3}(\.[0-9]{1,12})?"
 POINT_PATTERN = f"^{LATLON_PATTERN}$"
 PLACE_OR_POINT_PATTERN = f"^([A-Za-z0-9][A-Za-z0-9_.:-]{{0,63}}|{LATLON_PATTERN})$"
+PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$"  # ASCII digits only: "０９０" or "٠٩٠" are refused

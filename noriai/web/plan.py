@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from bikeshare import BikeShareSystem, GbfsPoller
 from bus_location import RealtimeWriter
+from dispatch.airport_booking import AirportBookings
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, hhmm, parse_hhmm
 from dispatch.context import GUEST
 from dispatch.errors import NotFound
@@ -32,7 +33,15 @@ from gtfs.loader import Feed
 from noriai.flex_export import shared_taxi_flex
 from noriai.web.guard import client_address, error_responses
 from noriai.web.guest_guard import GuestGuard
-from noriai.web.inputs import PLACE_OR_POINT_PATTERN, POINT_PATTERN, TIME_PATTERN, Day, Label
+from noriai.web.inputs import (
+    PHONE_PATTERN,
+    PLACE_OR_POINT_PATTERN,
+    POINT_PATTERN,
+    TIME_PATTERN,
+    Day,
+    Label,
+)
+from noriai.web.plan_airport import add_airport_routes, airport_offer
 from planner.realtime import delays_for, fresh_feeds
 from planner.timetable import Delays
 from planner.trip import MODES, TripError, TripPlanner, TripRequest
@@ -98,9 +107,6 @@ class PolledBikeShare:
         return self.poller.system
 
 
-PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{8,18}[0-9]$"  # ASCII digits only: "０９０" or "٠٩٠" are refused
-
-
 class GuestBookingIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: Label = Field(min_length=1, max_length=60)
@@ -152,9 +158,11 @@ def plan_router(
     booking_phone: str,
     guard: GuestGuard,
     link_secret: bytes | None = None,
+    airport: AirportBookings | None = None,
 ) -> APIRouter:
     """``link_secret`` signs the guests' cancel links (random per process when not given: links then
-    stop working after a restart; set GUEST_LINK_SECRET)."""
+    stop working after a restart; set GUEST_LINK_SECRET). With ``airport``, a trip to or from the
+    airport place also offers the airport shared taxi with its flights (``plan_airport``)."""
     r = APIRouter()
     link_secret = link_secret or secrets.token_bytes(32)
 
@@ -257,6 +265,9 @@ def plan_router(
             "arrive_by": arrive_by,
             "welfare_pass": welfare_pass,
         }
+        if airport is not None:
+            ends = [x.strip() if x.strip() in svc.places else None for x in (from_, to)]
+            body["airport"] = airport_offer(airport, ends[0], ends[1], day, t, seats, now)
         return body
 
     @r.post(
@@ -345,6 +356,9 @@ def plan_router(
                 "no such booking, or the link is not valid", "予約が見つからないか、リンクが正しくありません"
             )
         return b
+
+    if airport is not None:
+        add_airport_routes(r, svc, airport, guard, cancel_token)
 
     @r.post("/api/v1/plan/taxi-bookings/{booking_id}/cancel", tags=["planner"])
     def cancel_taxi(booking_id: str, body: GuestCancelIn) -> dict[str, Any]:
