@@ -106,6 +106,12 @@ SECTIONS: list[dict[str, Any]] = [
         "ready": True,
     },
     {
+        "href": "/planning",
+        "ja": "運行計画の検討（市の担当者向け・シミュレーション）",
+        "en": "Service planning (simulation, for city officers)",
+        "ready": True,
+    },
+    {
         "href": "/api/v1/places",
         "ja": "主な行き先一覧（API）",
         "en": "Common destinations (API)",
