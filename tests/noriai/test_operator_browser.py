@@ -202,6 +202,13 @@ def test_a_recurring_rule_books_next_tuesday_by_itself(page: Page, app_url: str)
     check_page(page, "operator-recurring")
 
 
+def assert_home_saved(app_url: str, phone: str, lat: float, lon: float) -> None:
+    """The rider registered with ``phone`` has their home where the map said."""
+    api = httpx.Client(base_url=app_url, headers={"X-API-Key": "demo-operator"}, timeout=10)
+    (found,) = api.get("/api/v1/riders", params={"q": phone}).json()
+    assert abs(found["home"]["lat"] - lat) < 1e-5 and abs(found["home"]["lon"] - lon) < 1e-5
+
+
 def test_a_home_is_picked_on_a_street_map_zoomed_in_by_the_first_click(page: Page, app_url: str) -> None:
     page.click("#new-rider")
     page.fill("#rf-name", "地図 太郎")
@@ -223,9 +230,68 @@ def test_a_home_is_picked_on_a_street_map_zoomed_in_by_the_first_click(page: Pag
     check_page(page, "operator-home-map")
     page.click("#rf-save")
     expect(page.locator("#rider-card")).to_contain_text("地図 太郎")
-    api = httpx.Client(base_url=app_url, headers={"X-API-Key": "demo-operator"}, timeout=10)
-    (found,) = api.get("/api/v1/riders", params={"q": "083-000-7777"}).json()
-    assert abs(found["home"]["lat"] - lat) < 1e-5 and abs(found["home"]["lon"] - lon) < 1e-5
+    assert_home_saved(app_url, "083-000-7777", lat, lon)
     page.click("#edit-rider")  # editing opens the map on the home, marked
     expect(svg).to_have_attribute("data-zoom", "16")
     expect(svg.locator("circle[visibility=visible]")).to_have_count(1)
+
+
+def test_a_home_is_picked_on_the_map_with_the_keyboard_only(page: Page, app_url: str) -> None:
+    """The map is one tab stop: the arrows move a cross-hair, Enter zooms in around it and then picks
+    under it; each move and pick is said in a live region (nearest place, direction, coordinates)."""
+    page.click("#new-rider")
+    page.keyboard.type("鍵盤 花子")
+    page.keyboard.press("Tab")
+    page.keyboard.type("けんばん はなこ")
+    page.keyboard.press("Tab")
+    page.keyboard.type("083-000-8888")
+    page.keyboard.press("Tab")
+    page.keyboard.type("1948")
+    page.keyboard.press("Tab")
+    expect(page.locator("#rf-home")).to_be_focused()
+    page.select_option("#rf-home", "map")  # a native select: the browser's own keyboard support
+    expect(page.locator("#rf-mapbox")).to_be_visible()
+    page.keyboard.press("Tab")  # address
+    page.keyboard.press("Tab")  # district
+    page.keyboard.press("Tab")
+    svg = page.locator("#rf-map")
+    expect(svg).to_be_focused()
+    expect(svg).to_have_attribute("role", "application")
+    expect(svg).to_have_attribute("aria-label", re.compile("自宅の場所を指定する地図.*矢印キー.*Enter"))
+    status = page.locator("#rf-map-status")
+    expect(status).to_have_attribute("aria-live", "polite")
+    expect(page.locator("#rf-map g.crosshair")).to_be_visible()
+    overview = int(svg.get_attribute("data-zoom") or 0)
+    assert overview < 16
+    page.keyboard.press("ArrowRight")
+    expect(status).to_contain_text(re.compile(r"約[\d.]+ ?k?m"))  # "…の東 約300 m（34.…）"
+    moved = status.inner_text()
+    page.keyboard.press("Shift+ArrowUp")
+    expect(status).not_to_have_text(moved)
+    page.keyboard.press("Home")  # back to the middle (the city centre, inside the service area)
+    expect(status).not_to_have_text(moved)
+    page.keyboard.press("Enter")  # zooms in around the cross-hair, the map keeps the focus
+    expect(svg).to_have_attribute("data-zoom", "16")
+    expect(status).to_contain_text("拡大しました")
+    expect(svg).to_be_focused()
+    expect(page.locator("#rf-point")).not_to_contain_text(re.compile(r"自宅の位置 \d"))
+    for _ in range(3):
+        page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("Enter")  # picks the home under the cross-hair
+    expect(page.locator("#rf-point")).to_contain_text(re.compile(r"自宅の位置 \d"))
+    expect(status).to_contain_text("指定しました")
+    expect(status).to_contain_text("picked")
+    lat, lon = (float(x.strip(",")) for x in page.locator("#rf-point").inner_text().split()[-2:])
+    said = re.search(r"（(\d+\.\d+), (\d+\.\d+)）", status.inner_text())
+    assert said, status.inner_text()
+    # the point said is the point set
+    assert abs(float(said[1]) - lat) < 2e-5 and abs(float(said[2]) - lon) < 2e-5
+    # the marker sits where the cross-hair was: 30 units below and 10 left of the middle (420 x 300)
+    marker = svg.locator("circle[visibility=visible]")
+    assert float(marker.get_attribute("cx") or 0) == pytest.approx(200)
+    assert float(marker.get_attribute("cy") or 0) == pytest.approx(180)
+    check_page(page, "operator-home-map-keyboard")
+    page.click("#rf-save")
+    expect(page.locator("#rider-card")).to_contain_text("鍵盤 花子")
+    assert_home_saved(app_url, "083-000-8888", lat, lon)

@@ -15,6 +15,7 @@ from playwright.sync_api import Browser, expect
 
 from dispatch.service import TOKYO
 from tests.dispatch.helpers import Clock
+from tests.noriai.pages_check import check_page
 from tests.servers import serve_demo
 
 DAY = date(2026, 11, 24)
@@ -187,6 +188,47 @@ def test_tourist_page_shows_bus_bike_and_taxi_and_books_the_taxi(app_url: str, b
     page.fill("#time", "05:00")
     page.click("#go")
     expect(page.locator("#error")).to_contain_text("過ぎています")
+
+
+@pytest.mark.browser
+def test_a_destination_is_picked_on_the_planner_map_with_the_keyboard_only(
+    app_url: str, browser: Browser
+) -> None:
+    """The planner's map takes the focus after the selects: arrows move a cross-hair, Enter sets the
+    point under it (said in a live region, in the page's language), and the search uses it."""
+    page = browser.new_context(locale="en-GB").new_page()
+    page.goto(app_url + "/plan")
+    page.click("#lang")  # English
+    page.fill("#date", DAY.isoformat())
+    page.fill("#time", "09:00")
+    page.select_option("#from", "shin-yamaguchi-sta")
+    page.select_option("#to", "map")  # a native select: the browser's own keyboard support
+    page.focus("#to")
+    page.keyboard.press("Tab")
+    svg = page.locator("#map")
+    expect(svg).to_be_focused()
+    expect(svg).to_have_attribute(
+        "aria-label", re.compile("Map to set the start or the destination.*arrow keys.*Enter")
+    )
+    status = page.locator("#map-status")
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.keyboard.press("Shift+ArrowUp")
+    expect(status).to_contain_text(re.compile(r"about [\d.]+ k?m [a-z-]+ of "))
+    page.keyboard.press("Enter")
+    expect(status).to_contain_text("picked: ")
+    # the destination's marker is drawn where the cross-hair was: 50 right, 40 up of the middle (440 x 300)
+    marker = svg.locator("circle[r='7']")
+    expect(marker).to_have_count(1)
+    assert float(marker.get_attribute("cx") or 0) == pytest.approx(270)
+    assert float(marker.get_attribute("cy") or 0) == pytest.approx(110)
+    expect(svg).to_be_focused()
+    check_page(page, "plan-map-keyboard")
+    page.keyboard.press("Shift+Tab")  # back to the destination select, then on to the search button
+    expect(page.locator("#to")).to_be_focused()
+    page.click("#go")
+    expect(page.locator(".opt").first).to_be_visible()
+    expect(page.locator("#error")).to_be_hidden()
 
 
 @pytest.mark.browser
