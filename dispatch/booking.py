@@ -273,10 +273,22 @@ class Booking:
     idempotency_key: str | None = None
     return_of: str | None = None
     recurring_rule_id: str | None = None
+    # The rider's party where the booking holds more of its vehicle than that: a private ride (貸切)
+    # holds every seat and place, so ``seats``/``wheelchairs`` are then the car's. None: they are the party.
+    party_seats: int | None = None
+    party_wheelchairs: int | None = None
 
     @property
     def state(self) -> BookingStatus:
         return BookingStatus(self.status)
+
+    @property
+    def party(self) -> tuple[int, int]:
+        """(seats, wheelchairs) of the rider's party, whatever the booking holds of the vehicle."""
+        return (
+            self.seats if self.party_seats is None else self.party_seats,
+            self.wheelchairs if self.party_wheelchairs is None else self.party_wheelchairs,
+        )
 
     @property
     def origin(self) -> LatLon:

@@ -39,11 +39,17 @@ def with_fare_types(
 
 
 def held_capacity(b: Booking, option: QuoteOption, vehicle: Vehicle) -> Booking:
-    """The booking as the vehicle will carry it: a private ride takes all its seats and places."""
+    """The booking as the vehicle will carry it: a private ride takes all its seats and places (the
+    rider's own party stays in ``party_seats``/``party_wheelchairs`` for the driver and the read-outs)."""
     if option.fare_type != PRIVATE:
         return b
+    seats, wheelchairs = b.party
     return replace(
-        b, seats=max(b.seats, vehicle.seats), wheelchairs=max(b.wheelchairs, vehicle.wheelchair_places)
+        b,
+        seats=max(seats, vehicle.seats),
+        wheelchairs=max(wheelchairs, vehicle.wheelchair_places),
+        party_seats=seats,
+        party_wheelchairs=wheelchairs,
     )
 
 

@@ -41,8 +41,10 @@ def stop_view(b: Booking, kind: str, rider: Rider | None, state: str) -> dict[st
         "arrive_by_s": None if pickup else b.promised_arrival_by_s,
         "planned_s": b.planned_pickup_s if pickup else b.planned_dropoff_s,
         "planned": hhmm(x) if (x := (b.planned_pickup_s if pickup else b.planned_dropoff_s)) else None,
-        "seats": b.seats,
-        "wheelchairs": b.wheelchairs,
+        "seats": b.party[0],  # the rider's party; a private ride holds more (seats_held)
+        "wheelchairs": b.party[1],
+        "seats_held": b.seats,
+        "wheelchairs_held": b.wheelchairs,
         "needs": [n for n in b.needs.split(",") if n],
         "fare_to_collect_yen": b.fare_yen if pickup else None,
         "fare_type": fare_type_of(b),  # shared (相乗り) | private (貸切)

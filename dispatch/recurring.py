@@ -74,8 +74,8 @@ def add_return(
         dest_lon=b.origin_lon,
         dest_place_id=b.origin_place_id,
         time_mode="on_call",
-        seats=b.seats,
-        wheelchairs=b.wheelchairs,
+        seats=b.party[0],  # the party, not a private ride's whole car: the return is quoted afresh
+        wheelchairs=b.party[1],
         needs=b.needs,
         return_of=b.booking_id,
     )

@@ -149,6 +149,8 @@ class BookingRow(SQLModel, table=True):
     idempotency_key: str | None = Field(default=None, unique=True)
     return_of: str | None = Field(default=None, index=True)
     recurring_rule_id: str | None = Field(default=None, index=True)
+    party_seats: int | None = None  # the rider's party when seats/wheelchairs hold the whole car (貸切)
+    party_wheelchairs: int | None = None
     anonymised_at: datetime | None = None  # labels, exact points and free text removed (erasure, retention)
 
 

@@ -201,8 +201,10 @@ def booking_view(svc: DispatchService, b: Booking, *, with_read_back: bool = Tru
         },
         "time_mode": b.time_mode,
         "time": hhmm(b.time_s) if b.time_s is not None else None,
-        "seats": b.seats,
-        "wheelchairs": b.wheelchairs,
+        "seats": b.party[0],  # the rider's party; a private ride holds its whole car (seats_held)
+        "wheelchairs": b.party[1],
+        "seats_held": b.seats,
+        "wheelchairs_held": b.wheelchairs,
         "needs": [n for n in b.needs.split(",") if n],
         "options": options,
         "quote_expires_at": b.quote_expires_at.isoformat() if b.quote_expires_at else None,

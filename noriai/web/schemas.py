@@ -128,8 +128,10 @@ class BookingOut(_Out):
         description="on_call: a return trip that waits for the rider's call (no time yet)"
     )
     time: str | None
-    seats: int
+    seats: int = Field(description="the rider's party (people on seats)")
     wheelchairs: int
+    seats_held: int = Field(description="seats the booking holds: a private ride (貸切) holds its whole car")
+    wheelchairs_held: int
     needs: list[str]
     options: list[OptionOut] = Field(description="the offers, while the booking is quoted")
     quote_expires_at: str | None
@@ -225,10 +227,15 @@ class StopOut(_Out):
     arrive_by_s: int | None
     planned_s: int | None
     planned: str | None
-    seats: int
+    seats: int = Field(description="the rider's party (people on seats)")
     wheelchairs: int
+    seats_held: int = Field(description="seats the ride holds: a private ride (貸切) holds its whole car")
+    wheelchairs_held: int
     needs: list[str]
     fare_to_collect_yen: int | None
+    fare_type: str | None = Field(
+        default=None, description="shared (相乗り) | private (貸切); null before confirmation"
+    )
     address: str = Field(description="the rider's address when the stop is their home, else empty")
     eta_s: int | None = Field(default=None, description="from the vehicle's last position")
     eta: str | None = None

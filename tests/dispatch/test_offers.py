@@ -82,6 +82,7 @@ def test_a_private_ride_keeps_the_car_and_a_shared_fare_holds_when_others_join(
     assert private.fare_yen == q.options[private_i].fare_yen
     vehicle = svc.ctx.vehicles[private.vehicle_id or ""]
     assert private.seats == vehicle.seats  # the rider holds the car for the ride
+    assert private.party == (1, 0) and private.party_seats == 1  # ... and the party is still one person
     assert "貸切" in svc.read_back(private)["ja"] and "Private ride" in svc.read_back(private)["en"]
     shared_first = svc.quote(OPERATOR, trip(YUDA[1], "red-cross-hospital"))
     assert shared_first.options[0].fare_type == "shared"
@@ -97,6 +98,7 @@ def test_a_private_ride_keeps_the_car_and_a_shared_fare_holds_when_others_join(
     for before in (private, shared):
         after = svc.booking(OPERATOR, before.booking_id)
         assert (after.fare_yen, after.fare) == (before.fare_yen, before.fare)
+        assert after.party == before.party  # read back from the database unchanged
     assert _aboard_with(svc, svc.booking(OPERATOR, private.booking_id)) == set()
     # the company's run names the fare type of each pickup
     runs = svc.runs(OPERATOR, DAY)

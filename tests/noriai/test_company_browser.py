@@ -5,6 +5,7 @@ the schematic map when tiles cannot be loaded (no network), and prints a run she
 
 from __future__ import annotations
 
+import re
 import struct
 import zlib
 from collections.abc import Iterator
@@ -59,8 +60,9 @@ def app_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
 
 
-def book(api: httpx.Client, rider_id: str, day: str, time: str, avoid: str = "") -> dict[str, Any]:
-    q = api.post(
+def quote(api: httpx.Client, rider_id: str, day: str, time: str, companions: int = 0) -> dict[str, Any]:
+    """A quote from the rider's home to the Red Cross hospital, arriving by ``time``."""
+    q: dict[str, Any] = api.post(
         "/api/v1/quotes",
         json={
             "rider_id": rider_id,
@@ -68,9 +70,15 @@ def book(api: httpx.Client, rider_id: str, day: str, time: str, avoid: str = "")
             "service_date": day,
             "mode": "arrive_by",
             "time": time,
+            "companions": companions,
         },
     ).json()
     assert q["status"] == "quoted", q
+    return q
+
+
+def book(api: httpx.Client, rider_id: str, day: str, time: str, avoid: str = "") -> dict[str, Any]:
+    q = quote(api, rider_id, day, time)
     pick = next((i for i, o in enumerate(q["options"]) if o["company_id"] != avoid), None)
     if pick is None:
         return {"company_id": avoid}
@@ -170,4 +178,71 @@ def test_a_position_report_gives_a_live_eta_on_a_street_map(
     assert page.locator("#map .tiles img").count() >= 1
     expect(page.locator("#map .attribution")).to_contain_text("地理院タイル")
     check_page(page, "company-live")
+    page.context.close()
+
+
+def test_each_ride_shows_its_fare_type_and_a_private_ride_its_party(
+    browser: Browser, app_url: str, bookings: dict[str, dict[str, Any]]
+) -> None:
+    """相乗り (shared) or 貸切 (private) on every stop of the run and on the printed run sheet; a private
+    ride holds every seat of its car, yet the driver's count is the rider's party (2), not the car's."""
+    api = httpx.Client(base_url=app_url, headers={"X-API-Key": "demo-operator"}, timeout=30)
+    day, riders = "2026-11-26", reference_data().riders
+
+    q = quote(api, riders[0].rider_id, day, "10:00", companions=1)  # a party of two, on an empty day
+    pick = next(i for i, o in enumerate(q["options"]) if o["fare_type"] == "private")
+    private = api.post(f"/api/v1/bookings/{q['booking_id']}/confirm", json={"option": pick}).json()
+    assert private["status"] == "scheduled", private
+    vid, company = private["vehicle_id"], private["company_id"]
+    capacity = api.get(f"/api/v1/vehicles/{vid}").json()["seats"]
+    assert capacity > 2  # so a count of the car's seats could not pass for the party
+    q = quote(api, riders[1].rider_id, day, "15:00")
+    pick = next(
+        i for i, o in enumerate(q["options"]) if o["fare_type"] == "shared" and o["company_id"] == company
+    )
+    shared = api.post(f"/api/v1/bookings/{q['booking_id']}/confirm", json={"option": pick}).json()
+    assert shared["status"] == "scheduled", shared
+    # the runs API: the party beside what the ride holds, and the fare type
+    stops = {
+        (s["booking_id"], s["kind"]): s
+        for r in httpx.get(
+            f"{app_url}/api/v1/runs", params={"date": day}, headers={"X-API-Key": f"demo-{company}"}
+        ).json()
+        for s in r["stops"]
+    }
+    p = stops[(private["booking_id"], "pickup")]
+    assert (p["fare_type"], p["seats"] + p["wheelchairs"], p["seats_held"]) == ("private", 2, capacity)
+    # the booking says the same
+    assert (private["seats"] + private["wheelchairs"], private["seats_held"]) == (2, capacity)
+    assert stops[(shared["booking_id"], "pickup")]["fare_type"] == "shared"
+
+    page = browser.new_context(locale="ja-JP", viewport={"width": 1280, "height": 900}).new_page()
+    page.route("**/*", lambda r: r.continue_() if r.request.url.startswith(app_url) else r.abort())
+    page.goto(f"{app_url}/company?date={day}")
+    page.fill("#api-key", f"demo-{company}")
+    page.press("#api-key", "Enter")
+    row = page.locator(f"tr.stop[data-booking-id='{private['booking_id']}'][data-kind='pickup']")
+    expect(row.locator(".fare .fare-type.private")).to_contain_text("貸切")
+    expect(row.locator(".fare")).to_contain_text(f"{private['fare_yen']:,}円")
+    expect(row.locator(".party")).to_contain_text(re.compile(r"^2名"))
+    drop = page.locator(f"tr.stop[data-booking-id='{private['booking_id']}'][data-kind='dropoff']")
+    expect(drop.locator(".fare-type.private")).to_be_visible()  # the car stays private to the end
+    expect(drop.locator(".party")).to_contain_text(re.compile(r"^2名"))
+    other = page.locator(f"tr.stop[data-booking-id='{shared['booking_id']}'][data-kind='pickup']")
+    expect(other.locator(".fare .fare-type.shared")).to_contain_text("相乗り")
+    expect(other.locator(".party")).to_contain_text(re.compile(r"^1名"))
+    check_page(page, "company-fare-types")
+    # the printed run sheet keeps both
+    page.emulate_media(media="print")
+    page.evaluate(
+        """vid => { document.body.classList.add('print-one');
+           for (const c of document.querySelectorAll('.run'))
+             c.classList.toggle('printing', c.dataset.vehicleId === vid); }""",
+        vid,
+    )
+    expect(row.locator(".fare-type.private")).to_be_visible()
+    expect(other.locator(".fare-type.shared")).to_be_visible()
+    expect(row.locator(".party")).to_contain_text(re.compile(r"^2名"))
+    page.pdf(path=str(artefacts_dir() / "company-run-sheet-fare-types.pdf"), format="A4")
+    page.screenshot(path=str(artefacts_dir() / "company-run-sheet-fare-types-print.png"), full_page=True)
     page.context.close()
