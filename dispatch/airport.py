@@ -33,7 +33,12 @@ class FlightDirection(enum.StrEnum):
 
 
 class FlightFileError(ValueError):
-    """A timetable line that cannot be read: names the file, line and field."""
+    """A timetable line that cannot be read: ``str()`` is "file:line: field: why"; the parts are
+    attributes too (``field`` is None for a line the CSV reader itself refused)."""
+
+    def __init__(self, source: str, line: int, field: str | None, why: str) -> None:
+        super().__init__(f"{source}:{line}: {field or 'csv'}: {why}")
+        self.source, self.line, self.field, self.why = source, line, field, why
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +85,7 @@ def _csv_rows(rows: Iterable[Mapping[str, str]], source: str) -> Iterator[Mappin
         except StopIteration:
             return
         except csv.Error as exc:
-            raise FlightFileError(f"{source}:{line + 1}: csv: {exc}") from None
+            raise FlightFileError(source, line + 1, None, str(exc)) from None
         line += 1
         yield row
 
@@ -92,7 +97,7 @@ def parse_flights(rows: Iterable[Mapping[str, str]], source: str = "<flights>") 
         note = note or (row.get("note") or "").strip()
 
         def bad(field: str, why: str, line: int = line) -> FlightFileError:
-            return FlightFileError(f"{source}:{line}: {field}: {why}")
+            return FlightFileError(source, line, field, why)
 
         code = (row.get("flight") or "").replace(" ", "").upper()
         if not _FLIGHT.match(code):

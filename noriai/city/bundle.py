@@ -491,12 +491,8 @@ def _airport(
         if flights_csv is not None:
             try:
                 parse_flights(csv.DictReader(flights_csv.splitlines()), flights_file)
-            except FlightFileError as exc:  # "file:line: field: why"
-                m = re.match(rf"^{re.escape(flights_file)}:(\d+): (\w+): (.*)$", str(exc))
-                if m:
-                    issues.error(flights_file, m.group(3), line=int(m.group(1)), field=m.group(2))
-                else:
-                    issues.error(flights_file, str(exc))
+            except FlightFileError as exc:
+                issues.error(flights_file, exc.why, line=exc.line, field=exc.field)
                 flights_csv = None
     status = raw.get("status_url")
     status_url: str | None = None

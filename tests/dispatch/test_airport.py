@@ -63,8 +63,9 @@ def test_the_demo_timetable_reads_daily_weekday_and_dated_flights() -> None:
     ],
 )
 def test_a_bad_timetable_line_names_file_line_and_field(row: dict[str, str], field: str) -> None:
-    with pytest.raises(FlightFileError, match=rf"^f.csv:2: {field}:"):
+    with pytest.raises(FlightFileError, match=rf"^f.csv:2: {field}:") as got:
         parse_flights([row], "f.csv")
+    assert (got.value.source, got.value.line, got.value.field) == ("f.csv", 2, field) and got.value.why
 
 
 @pytest.fixture()

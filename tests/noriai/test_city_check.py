@@ -100,6 +100,11 @@ BROKEN = [
         r"error: flights\.csv:3 \[scheduled\]: must be HH:MM",
         id="airport-bad-flight-line",
     ),
+    pytest.param(  # the CSV reader's own refusal: the line, no field (FlightFileError.field is None)
+        _airport(flights='NH1,"' + "y" * 200_000 + '"\n'),
+        r"error: flights\.csv:3: field larger than field limit",
+        id="airport-flight-field-over-limit",
+    ),
     pytest.param(
         _edit(
             "places.csv",
