@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from zoneinfo import ZoneInfo
 
 from dispatch.area import ServiceRules
@@ -29,6 +29,16 @@ GUEST_RIDER_PREFIX = "G"  # riders registered by the trip planner's guest bookin
 
 class Notifier(Protocol):
     def publish(self, company_id: str, event: Mapping[str, Any]) -> None: ...
+
+
+@runtime_checkable
+class TransactionalNotifier(Notifier, Protocol):
+    """A notifier with a durable outbox (the company webhooks): ``write_outbox`` adds the event's rows
+    in the caller's write transaction, ``publish_stream`` is the live stream alone (after commit)."""
+
+    def write_outbox(self, tx: Tx, company_id: str, event: Mapping[str, Any]) -> None: ...
+
+    def publish_stream(self, company_id: str, event: Mapping[str, Any]) -> None: ...
 
 
 class _NullNotifier:
@@ -104,17 +114,31 @@ class DispatchContext:
             detail=json.dumps(dict(detail), ensure_ascii=False),
         )
 
+    def run_changed(self, tx: Tx, company_id: str, vehicle_id: str, d: date, version: int, why: str) -> None:
+        """A vehicle's run changed in write transaction ``tx``: the webhook outbox rows are written in
+        that transaction (a committed change always has them, a rolled-back one never), and the live
+        stream is told once it has committed."""
+        event = _run_event(vehicle_id, d, version, why)
+        n = self.notifier
+        if isinstance(n, TransactionalNotifier):
+            n.write_outbox(tx, company_id, event)
+            tx.on_commit(lambda: n.publish_stream(company_id, event))
+        else:
+            tx.on_commit(lambda: n.publish(company_id, event))
+
     def notify_run(self, company_id: str, vehicle_id: str, d: date, version: int, why: str) -> None:
-        self.notifier.publish(
-            company_id,
-            {
-                "type": "run_changed",
-                "vehicle_id": vehicle_id,
-                "service_date": d.isoformat(),
-                "version": version,
-                "why": why,
-            },
-        )
+        """The same event outside any transaction (prefer ``run_changed``: it cannot be lost)."""
+        self.notifier.publish(company_id, _run_event(vehicle_id, d, version, why))
+
+
+def _run_event(vehicle_id: str, d: date, version: int, why: str) -> dict[str, Any]:
+    return {
+        "type": "run_changed",
+        "vehicle_id": vehicle_id,
+        "service_date": d.isoformat(),
+        "version": version,
+        "why": why,
+    }
 
 
 def new_id(prefix: str) -> str:

@@ -136,9 +136,11 @@ def transition(
                     at = b.destination if event is BookingEvent.DROP_OFF else b.origin
                     new_plan = replace(new_plan, anchor_lat=at.lat, anchor_lon=at.lon, anchor_s=t)
                 retime(ctx, tx, new_plan, {booking_id: changed})
+        if new_version is not None and b.company_id and b.vehicle_id:
+            ctx.run_changed(
+                tx, b.company_id, b.vehicle_id, b.service_date, new_version, f"booking_{event.value}"
+            )
     log.info("booking %s %s -> %s by %s", booking_id, b.status, new.value, principal.role)
-    if new_version is not None and b.company_id and b.vehicle_id:
-        ctx.notify_run(b.company_id, b.vehicle_id, b.service_date, new_version, f"booking_{event.value}")
     return changed
 
 
@@ -206,9 +208,9 @@ def reoptimise_day(
             new_plan = replace(old, stops=new_stops, version=old.version + 1)
             write_plan(tx, new_plan, times, fresh)
             changed_runs.append((ctx.vehicles[vid].company_id, vid, new_plan.version))
-    # A booking that changed vehicle left its old plan too, so both companies are in this list.
-    for company_id, vid, version in changed_runs:
-        ctx.notify_run(company_id, vid, d, version, "reoptimised")
+        # A booking that changed vehicle left its old plan too, so both companies are in this list.
+        for company_id, vid, version in changed_runs:
+            ctx.run_changed(tx, company_id, vid, d, version, "reoptimised")
     log.info("reoptimised %s: %d -> %d m, %d moved", d, before, after, moved)
     return {
         "status": "ok",
@@ -299,8 +301,8 @@ def vehicle_breakdown(ctx: DispatchContext, principal: Principal, vehicle_id: st
             others = {x.booking_id: x for x in tx.bookings(ids=[s[0] for s in new_plan.stops])}
             write_plan(tx, new_plan, dict(ins_times(o.stops, o.schedule)), {**others, bid: b2})
             notify[(new_v.company_id, o.vehicle_id)] = new_plan.version
-    for (company_id, vid), version in notify.items():
-        ctx.notify_run(company_id, vid, d, version, "breakdown")
+        for (company_id, vid), version in notify.items():
+            ctx.run_changed(tx, company_id, vid, d, version, "breakdown")
     log.warning(
         "vehicle %s out of service on %s: %d moved, %d need an operator",
         vehicle_id,
@@ -336,7 +338,7 @@ def restore_vehicle(ctx: DispatchContext, principal: Principal, vehicle_id: str,
             return {"vehicle_id": vehicle_id, "service_date": d.isoformat(), "out_of_service": False}
         version = plan.version + 1
         tx.save_plan(replace(plan, out_of_service=False, version=version))
-    ctx.notify_run(veh.company_id, vehicle_id, d, version, "restored")
+        ctx.run_changed(tx, veh.company_id, vehicle_id, d, version, "restored")
     log.warning("vehicle %s back in service on %s (by %s)", vehicle_id, d, principal.role)
     return {"vehicle_id": vehicle_id, "service_date": d.isoformat(), "out_of_service": False}
 

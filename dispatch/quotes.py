@@ -417,8 +417,8 @@ def _confirm(
             dict(ins_times(ins.stops, ins.schedule)),
             model.bookings,
         )
+        ctx.run_changed(tx, opt.company_id, vid, b.service_date, plan.version + 1, "booking_added")
     log.info("booked %s vehicle=%s fare_yen=%s", booking_id, vid, opt.fare_yen)
-    ctx.notify_run(opt.company_id, vid, b.service_date, plan.version + 1, "booking_added")
     return confirmed
 
 

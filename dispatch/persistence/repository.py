@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -44,6 +45,7 @@ from dispatch.persistence.tables import (
     VoucherLedgerRow,
 )
 
+log = logging.getLogger("noriai.dispatch.persistence")
 T = TypeVar("T")
 
 # Bookings and plans are read and written with Core statements on their tables, not ORM objects: the
@@ -139,6 +141,11 @@ class Tx:
     def __init__(self, session: Session) -> None:
         self.s = session
         self._conn: Connection | None = None
+        self._after_commit: list[Callable[[], None]] = []
+
+    def on_commit(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once this write transaction has committed (never after a rollback)."""
+        self._after_commit.append(fn)
 
     # --- riders ------------------------------------------------------------------------------------
     def rider(self, rider_id: str) -> Rider | None:
@@ -625,6 +632,11 @@ class Repository:
             except BaseException:
                 s.rollback()
                 raise
+        for fn in tx._after_commit:  # e.g. the live stream: committed is committed, whatever they do
+            try:
+                fn()
+            except Exception:
+                log.exception("after-commit callback failed")
 
     @contextmanager
     def read(self) -> Iterator[Tx]:

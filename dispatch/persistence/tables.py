@@ -243,6 +243,8 @@ class WebhookEndpointRow(SQLModel, table=True):
     event_types: str  # comma-separated, e.g. "run_changed,position"
     active: bool = True
     created_at: datetime
+    previous_secret: str | None = None  # after a rotation: still signs until the time below
+    previous_secret_expires_at: datetime | None = None
 
 
 class WebhookDeliveryRow(SQLModel, table=True):

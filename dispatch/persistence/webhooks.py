@@ -28,6 +28,8 @@ def _endpoint(row: WebhookEndpointRow) -> WebhookEndpoint:
         tuple(t for t in row.event_types.split(",") if t),
         row.active,
         row.created_at,
+        row.previous_secret,
+        row.previous_secret_expires_at,
     )
 
 
@@ -49,6 +51,44 @@ def _delivery(row: WebhookDeliveryRow) -> WebhookDelivery:
         row.created_at,
         row.delivered_at,
     )
+
+
+def _subscribed(s: Session, company_id: str, event_type: str) -> list[WebhookEndpoint]:
+    rows = s.exec(
+        select(WebhookEndpointRow).where(
+            WebhookEndpointRow.company_id == company_id, col(WebhookEndpointRow.active).is_(True)
+        )
+    ).all()
+    return [ep for ep in map(_endpoint, rows) if event_type in ep.event_types]
+
+
+def add_deliveries(
+    s: Session,
+    company_id: str,
+    event_type: str,
+    ordering_key: str,
+    event_id: str,
+    payload: Callable[[WebhookEndpoint], str],
+    now: datetime,
+) -> int:
+    """Add one pending row per active endpoint of ``company_id`` subscribed to ``event_type`` to the
+    session's transaction (committed or rolled back with whatever else it holds: the booking's)."""
+    targets = _subscribed(s, company_id, event_type)
+    for ep in targets:
+        s.add(
+            WebhookDeliveryRow(
+                endpoint_id=ep.endpoint_id,
+                company_id=company_id,
+                event_id=event_id,
+                event_type=event_type,
+                ordering_key=ordering_key,
+                payload=payload(ep),
+                status=DeliveryStatus.PENDING.value,
+                next_attempt_at=now,
+                created_at=now,
+            )
+        )
+    return len(targets)
 
 
 class WebhookStore:
@@ -89,6 +129,23 @@ class WebhookStore:
         with self._session() as s:
             return [_endpoint(r) for r in s.exec(stmt.order_by(col(WebhookEndpointRow.created_at)))]
 
+    def rotate_secret(
+        self, endpoint_id: str, new_secret: str, now: datetime, expires_at: datetime
+    ) -> WebhookEndpoint | None:
+        """Replace the secret; the current one keeps signing until ``expires_at`` (no overlap when
+        that is not after ``now``). A rotation during an overlap drops the oldest secret."""
+        with self._session() as s:
+            row = s.get(WebhookEndpointRow, endpoint_id, with_for_update=True)
+            if row is None:
+                return None
+            overlap = expires_at > now
+            row.previous_secret = row.secret if overlap else None
+            row.previous_secret_expires_at = expires_at if overlap else None
+            row.secret = new_secret
+            s.add(row)
+            s.commit()
+            return _endpoint(row)
+
     def deactivate(self, endpoint_id: str) -> None:
         """Stop sending to an endpoint; its pending rows are marked failed (the log keeps them)."""
         with self._session() as s:
@@ -116,34 +173,16 @@ class WebhookStore:
         payload: Callable[[WebhookEndpoint], str],
         now: datetime,
     ) -> int:
-        """One pending row per active endpoint of ``company_id`` subscribed to ``event_type``. The
-        endpoints are read first on the reader engine, so an event nobody subscribed to costs no write."""
+        """One pending row per active endpoint of ``company_id`` subscribed to ``event_type``, in a
+        transaction of its own (events that belong to no booking change: positions). The endpoints are
+        read first on the reader engine, so an event nobody subscribed to costs no write."""
         with Session(self.read_engine) as s:
-            rows = s.exec(
-                select(WebhookEndpointRow).where(
-                    WebhookEndpointRow.company_id == company_id, col(WebhookEndpointRow.active).is_(True)
-                )
-            ).all()
-            targets = [ep for ep in map(_endpoint, rows) if event_type in ep.event_types]
-        if not targets:
-            return 0
+            if not _subscribed(s, company_id, event_type):
+                return 0
         with self._session() as s:
-            for ep in targets:
-                s.add(
-                    WebhookDeliveryRow(
-                        endpoint_id=ep.endpoint_id,
-                        company_id=company_id,
-                        event_id=event_id,
-                        event_type=event_type,
-                        ordering_key=ordering_key,
-                        payload=payload(ep),
-                        status=DeliveryStatus.PENDING.value,
-                        next_attempt_at=now,
-                        created_at=now,
-                    )
-                )
+            n = add_deliveries(s, company_id, event_type, ordering_key, event_id, payload, now)
             s.commit()
-        return len(targets)
+        return n
 
     def due(self, now: datetime, limit: int = 100) -> list[tuple[WebhookDelivery, WebhookEndpoint]]:
         """The head (oldest pending row) of each (endpoint, vehicle) queue, if it is due and not leased."""

@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 import httpx
 
-from dispatch.persistence.webhooks import WebhookStore
+from dispatch.persistence.repository import Tx
+from dispatch.persistence.webhooks import WebhookStore, add_deliveries
 from dispatch.webhooks.model import WebhookDelivery, WebhookEndpoint, signed_headers
 
 log = logging.getLogger("noriai.webhooks")
@@ -47,8 +48,8 @@ class WebhookOutbox:
     ) -> None:
         self.inner, self.store, self.clock = inner, store, clock
 
-    def publish(self, company_id: str, event: Mapping[str, Any]) -> None:
-        self.inner.publish(company_id, event)
+    def _event(self, company_id: str, event: Mapping[str, Any]) -> tuple[str, str, str, datetime]:
+        """(event id, type, body, now) of one event as receivers get it."""
         event_type = str(event.get("type", "message"))
         now = self.clock()
         event_id = "evt_" + uuid.uuid4().hex
@@ -63,12 +64,30 @@ class WebhookOutbox:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+        return event_id, event_type, body, now
+
+    def publish(self, company_id: str, event: Mapping[str, Any]) -> None:
+        """An event outside any transaction (a position): the stream, then an outbox row of its own."""
+        self.inner.publish(company_id, event)
+        event_id, event_type, body, now = self._event(company_id, event)
         try:
             self.store.enqueue(
                 company_id, event_type, str(event.get("vehicle_id", "")), event_id, lambda _ep: body, now
             )
-        except Exception:  # the booking is committed already; never fail it for a webhook
+        except Exception:  # never fail a position report for a webhook
             log.exception("webhook outbox write failed for event %s (company %s)", event_id, company_id)
+
+    def write_outbox(self, tx: Tx, company_id: str, event: Mapping[str, Any]) -> None:
+        """The event's outbox rows inside the caller's write transaction (a booking change): they
+        commit with it or not at all. A failure here fails the change, so nothing is acknowledged
+        without its notification."""
+        event_id, event_type, body, now = self._event(company_id, event)
+        vehicle = str(event.get("vehicle_id", ""))
+        add_deliveries(tx.s, company_id, event_type, vehicle, event_id, lambda _ep: body, now)
+
+    def publish_stream(self, company_id: str, event: Mapping[str, Any]) -> None:
+        """The live stream alone (after the transaction that wrote the outbox rows committed)."""
+        self.inner.publish(company_id, event)
 
 
 class WebhookDeliverer:
@@ -135,8 +154,11 @@ class WebhookDeliverer:
         status: int | None = None
         error = ""
         try:
+            secret, *older = ep.signing_secrets(self.clock())
             r = self._client.post(
-                ep.url, content=body, headers=signed_headers(ep.secret, d.event_id, int(time.time()), body)
+                ep.url,
+                content=body,
+                headers=signed_headers(secret, d.event_id, int(time.time()), body, *older),
             )
             status = r.status_code
             ok = 200 <= r.status_code < 300

@@ -45,6 +45,16 @@ class WebhookEndpoint:
     event_types: tuple[str, ...]
     active: bool
     created_at: datetime
+    previous_secret: str | None = None  # after a rotation, until ``previous_secret_expires_at``
+    previous_secret_expires_at: datetime | None = None
+
+    def signing_secrets(self, now: datetime) -> tuple[str, ...]:
+        """The secrets that sign a delivery at ``now``: the current one, and the previous one while
+        the rotation's overlap lasts."""
+        exp = self.previous_secret_expires_at
+        if self.previous_secret and exp is not None and now < exp:
+            return (self.secret, self.previous_secret)
+        return (self.secret,)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,12 +84,14 @@ def signature(secret: str, timestamp: int, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
 
 
-def signed_headers(secret: str, event_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+def signed_headers(secret: str, event_id: str, timestamp: int, body: bytes, *older: str) -> dict[str, str]:
+    """The headers of one attempt. With ``older`` secrets (a rotation's overlap) the signature header
+    lists one signature per secret, newest first, separated by spaces: ``v1=<new> v1=<old>``."""
     return {
         "Content-Type": "application/json",
         ID_HEADER: event_id,
         TIMESTAMP_HEADER: str(timestamp),
-        SIGNATURE_HEADER: signature(secret, timestamp, body),
+        SIGNATURE_HEADER: " ".join(signature(s, timestamp, body) for s in (secret, *older)),
     }
 
 
@@ -94,10 +106,13 @@ def verify(
     now_s: float,
     window_s: int = REPLAY_WINDOW_S,
 ) -> bool:
-    """What a receiver does: the signature matches and the timestamp is within the replay window.
-    ``headers`` must be looked up case-insensitively (pass an ``email.message.Message`` or similar)."""
+    """What a receiver does: one of the signatures matches and the timestamp is within the replay
+    window. ``headers`` must be looked up case-insensitively (pass an ``email.message.Message`` or
+    similar). During a secret rotation's overlap the header carries two signatures, so a receiver
+    holding either the old or the new secret verifies."""
     ts = headers.get(TIMESTAMP_HEADER, "")
-    sig = headers.get(SIGNATURE_HEADER, "")
+    sigs = headers.get(SIGNATURE_HEADER, "").split()
     if not ts.isdigit() or abs(now_s - int(ts)) > window_s:
         return False
-    return hmac.compare_digest(sig, signature(secret, int(ts), body))
+    expected = signature(secret, int(ts), body)
+    return any(hmac.compare_digest(s, expected) for s in sigs[:5])

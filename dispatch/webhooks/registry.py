@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from collections.abc import Callable, Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from dispatch.domain import Principal
@@ -24,6 +24,8 @@ from dispatch.webhooks.model import (
 )
 
 MAX_ENDPOINTS_PER_COMPANY = 10
+DEFAULT_OVERLAP_S = 24 * 3600  # a secret rotation: the old secret still signs for a day by default
+MAX_OVERLAP_S = 7 * 24 * 3600
 
 
 def _is_loopback(host: str) -> bool:
@@ -112,6 +114,24 @@ class Webhooks:
         if p.role == "operator" and company_id is None:
             return self.store.endpoints()
         return self.store.endpoints(self._company(p, company_id))
+
+    def rotate_secret(
+        self, p: Principal, endpoint_id: str, overlap_s: int = DEFAULT_OVERLAP_S
+    ) -> WebhookEndpoint:
+        """A new secret for the endpoint; for ``overlap_s`` seconds every delivery carries the old
+        secret's signature beside the new one, so the receiver can switch without losing events."""
+        ep = self.endpoint(p, endpoint_id)
+        if not ep.active:
+            raise NotFound(f"no webhook endpoint {endpoint_id}", f"Webhook {endpoint_id} が見つかりません")
+        if not 0 <= overlap_s <= MAX_OVERLAP_S:
+            raise Invalid(
+                f"overlap_s must be 0..{MAX_OVERLAP_S}",
+                f"旧シークレットの有効期間は0〜{MAX_OVERLAP_S // 86400}日で指定してください",
+            )
+        now = self.clock()
+        got = self.store.rotate_secret(ep.endpoint_id, new_secret(), now, now + timedelta(seconds=overlap_s))
+        assert got is not None
+        return got
 
     def remove(self, p: Principal, endpoint_id: str) -> WebhookEndpoint:
         ep = self.endpoint(p, endpoint_id)

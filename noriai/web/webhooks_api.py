@@ -1,9 +1,11 @@
-"""Webhook endpoints for taxi companies: ``/api/v1/webhooks`` (register, list, remove, delivery log).
+"""Webhook endpoints for taxi companies: ``/api/v1/webhooks`` (register, list, remove, rotate the secret,
+delivery log).
 
 (No ``from __future__ import annotations``: FastAPI must see the dependency aliases as objects.)
 
 A company key manages its own company's endpoints only (another company's is a 404); an operator key
-may manage any company's. The secret is returned once, when the endpoint is registered.
+may manage any company's. The secret is returned once, when the endpoint is registered or its secret
+rotated.
 """
 
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from dispatch.webhooks.model import (
     WebhookDelivery,
     WebhookEndpoint,
 )
-from dispatch.webhooks.registry import Webhooks
+from dispatch.webhooks.registry import DEFAULT_OVERLAP_S, MAX_OVERLAP_S, Webhooks
 from noriai.web.guard import error_responses
 
 
@@ -34,6 +36,16 @@ class WebhookIn(BaseModel):
     company_id: str | None = Field(default=None, max_length=50, description="operators only")
 
 
+class RotateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    overlap_s: int = Field(
+        default=DEFAULT_OVERLAP_S,
+        ge=0,
+        le=MAX_OVERLAP_S,
+        description="how long the old secret still signs deliveries beside the new one (0: at once)",
+    )
+
+
 def endpoint_view(ep: WebhookEndpoint, *, with_secret: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "endpoint_id": ep.endpoint_id,
@@ -42,12 +54,17 @@ def endpoint_view(ep: WebhookEndpoint, *, with_secret: bool = False) -> dict[str
         "event_types": list(ep.event_types),
         "active": ep.active,
         "created_at": ep.created_at.isoformat(),
+        # after a rotation, the old secret's signature is sent beside the new one until then
+        "previous_secret_expires_at": (
+            ep.previous_secret_expires_at.isoformat() if ep.previous_secret_expires_at else None
+        ),
     }
     if with_secret:
         out["secret"] = ep.secret
         out["signing"] = {
             "headers": [ID_HEADER, TIMESTAMP_HEADER, SIGNATURE_HEADER],
-            "signature": "v1=hex(HMAC-SHA256(secret, timestamp + '.' + body))",
+            "signature": "v1=hex(HMAC-SHA256(secret, timestamp + '.' + body)); during a secret "
+            "rotation's overlap two, space-separated: 'v1=<new> v1=<old>' (accept either)",
             "replay_window_s": REPLAY_WINDOW_S,
         }
     return out
@@ -91,6 +108,13 @@ def webhooks_router(webhooks: Webhooks, principal: Callable[..., Principal]) -> 
     @router.delete("/{endpoint_id}")
     def remove(p: Caller, endpoint_id: str) -> dict[str, Any]:
         return endpoint_view(webhooks.remove(p, endpoint_id))
+
+    @router.post("/{endpoint_id}/rotate-secret", responses=error_responses(404, 422))
+    def rotate_secret(p: Caller, endpoint_id: str, body: RotateIn | None = None) -> dict[str, Any]:
+        """A new signing secret (returned once). For ``overlap_s`` (default a day) every delivery is
+        signed with both the new and the old secret, so the receiver can switch without refusing any."""
+        overlap = body.overlap_s if body is not None else DEFAULT_OVERLAP_S
+        return endpoint_view(webhooks.rotate_secret(p, endpoint_id, overlap), with_secret=True)
 
     @router.get("/{endpoint_id}/deliveries")
     def deliveries(
