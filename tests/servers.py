@@ -96,9 +96,12 @@ def serve_in_thread(app: FastAPI) -> Iterator[str]:
 
 
 @contextmanager
-def serve_demo(folder: Path, clock: Callable[[], datetime], **settings: Any) -> Iterator[str]:
+def serve_demo(
+    folder: Path, clock: Callable[[], datetime], sms: Any = None, **settings: Any
+) -> Iterator[str]:
     """The demo app on a fresh SQLite file in ``folder``, its clock set, on uvicorn in a thread;
-    ``settings`` override the defaults (e.g. the rate limits)."""
+    ``settings`` override the defaults (e.g. the rate limits); ``sms`` replaces the log SMS sender
+    (``noriai.sms.MemorySmsSender``: the test reads the codes as the rider's phone would)."""
     from noriai.demo import reference_data
     from noriai.settings import Settings
     from noriai.web import create_app
@@ -108,6 +111,7 @@ def serve_demo(folder: Path, clock: Callable[[], datetime], **settings: Any) -> 
         Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0, **settings),
         reference_data(),
         clock=clock,
+        sms=sms,
     )
     with serve_in_thread(app) as url:
         yield url

@@ -193,6 +193,10 @@ def create_app(
     install_guards(app, max_body_bytes=settings.max_body_bytes)
     guest_guard = _guest_guard(settings, service, sms or LogSmsSender())
     app.state.guest_guard = guest_guard
+    if demo is None and not settings.guest_phone_check:  # a real city: say what is left open
+        log.warning("GUEST_PHONE_CHECK is off: guests book with any phone number, unconfirmed")
+    elif settings.guest_phone_check and sms is None:
+        log.warning("GUEST_PHONE_CHECK is on with the log SMS sender: codes reach the log, not phones")
 
     auth = Auth(repo)
 

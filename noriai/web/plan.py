@@ -426,6 +426,7 @@ def plan_router(
                 "today": now.date().isoformat(),
                 "now": f"{now:%H:%M}",
                 "generated_unix": int(time.time()),
+                "phone_check": guard.phone_check,
             },
         )
 
