@@ -177,7 +177,16 @@ def materialise(ctx: DispatchContext, d: date) -> list[dict[str, Any]]:
         )
         status = q.status
         if q.state is BookingStatus.QUOTED:
-            q = confirm(ctx, SYSTEM, q.booking_id, 0, idempotency_key=f"rule:{rule.rule_id}:{d.isoformat()}")
+            try:
+                q = confirm(
+                    ctx, SYSTEM, q.booking_id, 0, idempotency_key=f"rule:{rule.rule_id}:{d.isoformat()}"
+                )
+            except Invalid as exc:
+                if exc.code != "idempotency_key_mismatch":
+                    raise
+                # another run (the scheduled job and an operator's button at once) confirmed this
+                # rule's day with its own quote first: the day is made; ours is left to expire
+                continue
             status = q.status
             if rule.return_mode == "at" and rule.return_time_s is not None:
                 back = add_return(ctx, SYSTEM, q.booking_id, "at", rule.return_time_s)

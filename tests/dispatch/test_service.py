@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
-from dispatch.context import unused_booking_id
+from dispatch.context import SYSTEM, unused_booking_id
 from dispatch.domain import Principal
 from dispatch.notify import InMemoryNotifier
 from dispatch.presentation import booking_number
@@ -234,6 +234,46 @@ def test_recurring_dialysis_skips_holidays_and_exceptions(
         ("pickup_after", "scheduled"),
     ]
     assert svc.check_day(date(2026, 11, 25)) == []
+
+
+def test_a_rule_day_made_by_a_concurrent_run_is_skipped_not_refused(
+    service: tuple[DispatchService, InMemoryNotifier],
+) -> None:
+    """The scheduled materialiser and an operator's button can run at once: each quotes, and the
+    second confirm meets the first one's idempotency key with another quote. That run must skip the
+    rule's day (it is made), not fail the whole materialisation with 422 idempotency_key_mismatch."""
+    svc, _ = service
+    rid, other = _yuda_riders(2)
+    wed = date(2026, 11, 25)
+    rule = svc.add_rule(
+        OPERATOR,
+        RuleRequest(
+            rid,
+            Endpoint(EndpointKind.HOME),
+            Endpoint(EndpointKind.PLACE, "grand-medical-center"),
+            TimeRequest(TimeMode.ARRIVE_BY, 8 * 3600 + 30 * 60),
+            RecurrenceRule(frozenset({2}), date(2026, 11, 23)),
+        ),
+    )
+    svc.add_rule(
+        OPERATOR,
+        RuleRequest(
+            other,
+            Endpoint(EndpointKind.HOME),
+            Endpoint(EndpointKind.PLACE, "yamaguchi-sta"),
+            TimeRequest(TimeMode.ARRIVE_BY, 10 * 3600),
+            RecurrenceRule(frozenset({2}), date(2026, 11, 23)),
+        ),
+    )
+    # the other run got there first: its confirm holds the rule's key for this day
+    first = svc.quote(SYSTEM, trip(rid, "grand-medical-center", "arrive_by", "08:30", day=wed))
+    made = svc.confirm(SYSTEM, first.booking_id, 0, idempotency_key=f"rule:{rule.rule_id}:{wed.isoformat()}")
+    assert made.state is BookingStatus.SCHEDULED
+    out = svc.materialise(wed)
+    assert rule.rule_id not in [x["rule_id"] for x in out]  # skipped, and the other rule still made
+    assert [x["status"] for x in out] == ["scheduled"]
+    scheduled = [b for b in svc.bookings(service_date=wed) if b.status == "scheduled"]
+    assert sorted(b.rider_id for b in scheduled) == sorted([rid, other])
 
 
 def test_return_trip_on_call(service: tuple[DispatchService, InMemoryNotifier]) -> None:

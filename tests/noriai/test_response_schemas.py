@@ -28,7 +28,8 @@ QUOTE = {
 @pytest.fixture(scope="module")
 def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TestClient]:
     db = Path(tmp_path_factory.mktemp("schemas")) / "s.db"
-    settings = Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0)
+    # no background jobs: the test materialises by hand (the scheduled run would race it)
+    settings = Settings(database_url=f"sqlite:///{db}", reoptimise_interval_s=0, materialise_interval_s=0)
     with TestClient(create_app(settings, reference_data(), clock=Clock())) as c:
         yield c
 
