@@ -408,8 +408,8 @@ def reusable_trips(ctx: DispatchContext, d: date, resolution: int = 8) -> list[d
                 "requested_s": b.time_s,
                 "planned_pickup_s": b.planned_pickup_s,
                 "planned_dropoff_s": b.planned_dropoff_s,
-                "seats": b.seats,
-                "wheelchairs": b.wheelchairs,
+                "seats": b.party[0],  # the party: a replayed private ride is for the people, not the car
+                "wheelchairs": b.party[1],
                 "fare_yen": b.fare_yen,
                 "reason": (b.reason or "").split(":")[0] or None
                 if b.state is BookingStatus.REJECTED

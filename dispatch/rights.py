@@ -184,8 +184,8 @@ class DataRights:
         return {
             "bookings_by_status": dict(Counter(b.status for b in day)),
             "riders": len({b.rider_id for b in day}),
-            "seats": sum(b.seats for b in day),
-            "wheelchairs": sum(b.wheelchairs for b in day),
+            "seats": sum(b.party[0] for b in day),  # people, not a private ride's empty seats
+            "wheelchairs": sum(b.party[1] for b in day),
             "fare_yen": sum(b.fare_yen or 0 for b in day),
             "times": sorted(
                 (b.time_s or -1, b.planned_pickup_s or -1, b.planned_dropoff_s or -1) for b in day

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dispatch.booking import Booking, BookingStatus
+from dispatch.rights import DataRights
 from dispatch.service import DispatchService
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
@@ -83,6 +84,8 @@ def test_a_private_ride_keeps_the_car_and_a_shared_fare_holds_when_others_join(
     vehicle = svc.ctx.vehicles[private.vehicle_id or ""]
     assert private.seats == vehicle.seats  # the rider holds the car for the ride
     assert private.party == (1, 0) and private.party_seats == 1  # ... and the party is still one person
+    stats = DataRights(svc.repo, svc.now).day_statistics(DAY)
+    assert (stats["seats"], stats["wheelchairs"]) == (1, 0)  # the city's figures count people, not seats held
     assert "貸切" in svc.read_back(private)["ja"] and "Private ride" in svc.read_back(private)["en"]
     shared_first = svc.quote(OPERATOR, trip(YUDA[1], "red-cross-hospital"))
     assert shared_first.options[0].fare_type == "shared"
