@@ -13,7 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch.airport_booking import AirportBookings
 from dispatch.booking import hhmm
 from dispatch.domain import Principal
-from noriai.web.dispatch_api import EndpointIn, booking_view
+from noriai.web.api.bodies import EndpointIn
+from noriai.web.api.views import booking_view
 from noriai.web.inputs import Day
 
 

@@ -55,9 +55,9 @@ from noriai.lease import Job, Lease, LeasedRunner, LocalLease, RedisLease
 from noriai.settings import Settings
 from noriai.sms import LogSmsSender, SmsSender
 from noriai.web.airport_api import airport_router
+from noriai.web.api import dispatch_routers
 from noriai.web.auth import Auth
 from noriai.web.city import city_bike_folder, city_router, load_city_feeds
-from noriai.web.dispatch_api import dispatch_router
 from noriai.web.docs import install_static_and_docs
 from noriai.web.entitlements_api import entitlements_router
 from noriai.web.fhir_api import fhir_router
@@ -205,7 +205,8 @@ def create_app(
         return p.role if p else None
 
     metrics = install_metrics(app, role_of)
-    app.include_router(dispatch_router(app, service, notifier, metrics, auth))
+    for router in dispatch_routers(service, notifier, metrics, auth):
+        app.include_router(router)
     rights = DataRights(repo, service.now)
     app.include_router(rights_router(rights, auth.operator))
     app.include_router(entitlements_router(service, auth.operator, auth.any_key))

@@ -194,6 +194,15 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+async def _dispatch_error(request: Request, exc: Exception) -> JSONResponse:
+    """Any refusal of the dispatch use cases: its status, code and both sentences."""
+    assert isinstance(exc, DispatchError)
+    return JSONResponse(
+        {"error": exc.code, "message": exc.message_en, "message_ja": exc.message_ja},
+        status_code=exc.status_code,
+    )
+
+
 async def _too_many(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, TooManyRequests)
     return JSONResponse(
@@ -339,6 +348,7 @@ def _document_errors(app: FastAPI) -> None:
 def install_guards(app: FastAPI, *, max_body_bytes: int) -> None:
     app.add_middleware(BodyLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, _invalid_request)
+    app.add_exception_handler(DispatchError, _dispatch_error)
     app.add_exception_handler(TooManyRequests, _too_many)
     app.add_exception_handler(HTTPException, _http_error)
     _document_errors(app)

@@ -1,5 +1,5 @@
 """API keys -> the caller (``Principal``), cached for 60 s, as a FastAPI dependency for routers that
-live outside ``dispatch_api`` (webhooks, FHIR)."""
+live outside ``noriai.web.api`` (webhooks, FHIR)."""
 
 from collections.abc import Callable
 from typing import Annotated

@@ -18,7 +18,7 @@ from dispatch.domain import MobilityNeeds, Principal, Rider
 from dispatch.riders import RiderFieldError, RiderForm, RiderRegistry
 from dispatch.service import DispatchService
 from geo import LatLon
-from noriai.web.dispatch_api import rider_view
+from noriai.web.api.views import rider_view
 
 
 class NeedsIn(BaseModel):

@@ -8,7 +8,7 @@ from dispatch.booking import BookingStatus
 from dispatch.inputs import Endpoint, EndpointKind
 from dispatch.recurring import endpoint_from_json, endpoint_json
 from geo import LatLon
-from noriai.web.dispatch_api import EndpointIn
+from noriai.web.api.bodies import EndpointIn
 from noriai.web.schemas import BookingOut
 
 
