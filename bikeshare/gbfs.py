@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -513,7 +512,8 @@ def load_system(
 class GbfsPoller:
     """Re-loads a GBFS system no more often than its own ``ttl`` says; a failed poll keeps the last good
     system, reports the error and backs off (30 s, doubling to ``MAX_BACKOFF_S``). ``poll`` never raises,
-    so the thread that runs it (``run``) survives any feed; ``health`` is its state for ``/health``."""
+    so the thread that runs it (the app's ``gbfs-poller`` job, ``noriai.jobs``) survives any feed;
+    ``health`` is its state for ``/health``."""
 
     FIRST_BACKOFF_S = 30.0
     MAX_BACKOFF_S = 600.0
@@ -567,12 +567,6 @@ class GbfsPoller:
         self._next_at = now + backoff  # back off; never hammer a failing feed
         if self.failures in (1, 5) or self.failures % 20 == 0:
             log.warning("GBFS poll of %s failed (%d in a row): %s", self.url, self.failures, self.last_error)
-
-    def run(self, stop: threading.Event, tick_s: float = 1.0) -> None:
-        """Poll until ``stop`` is set (the body of a poller thread)."""
-        while not stop.is_set():
-            self.poll()
-            stop.wait(tick_s)
 
     def health(self) -> dict[str, Any]:
         """``ok`` (last poll good), ``failing`` (serving the last good system, if any, while it backs

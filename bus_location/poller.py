@@ -1,19 +1,18 @@
 """Polls realtime URLs and feeds the single writer: fetch -> parse -> match -> snapshot (-> Redis mirror).
 
-Every outcome is recorded, nothing raises out of ``run_once`` (nor out of the thread's loop), so one bad
-feed never stops the others. A target that fails (fetch error, undecodable message, or a bug of ours)
-backs off, 15 s doubling to ``MAX_BACKOFF_S``, and ``health()`` reports each target's state: ``never``
-(not polled yet), ``ok``, ``failing`` or ``stale`` (failing, and the last good message is older than
-``STALE_AFTER_S``).
+Every outcome is recorded, nothing raises out of ``run_once`` (which the app's ``realtime-poller``
+job calls every 15 s, ``noriai.jobs``), so one bad feed never stops the others. A target that fails
+(fetch error, undecodable message, or a bug of ours) backs off, 15 s doubling to ``MAX_BACKOFF_S``,
+and ``health()`` reports each target's state: ``never`` (not polled yet), ``ok``, ``failing`` or
+``stale`` (failing, and the last good message is older than ``STALE_AFTER_S``).
 """
 
 from __future__ import annotations
 
 import logging
-import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from bus_location.fetcher import Fetcher
@@ -63,7 +62,6 @@ class RealtimePoller:
     targets: Sequence[PollTarget]
     on_update: Callable[[str], None] | None = None  # e.g. publish to the Redis mirror
     clock: Callable[[], float] = time.monotonic
-    _stop: threading.Event = field(default_factory=threading.Event)
 
     def run_once(self) -> list[UpdateReport]:
         out = []
@@ -116,18 +114,3 @@ class RealtimePoller:
         """Each target's state, in target order (several URLs may feed one static feed)."""
         now = self.clock()
         return [{"feed_id": t.feed_id, **t.health(now)} for t in self.targets]
-
-    def start(self, interval_s: float = 5.0) -> threading.Thread:
-        def loop() -> None:
-            while not self._stop.wait(interval_s):
-                try:
-                    self.run_once()
-                except Exception:  # run_once records its failures; this is the last guard of the thread
-                    log.exception("realtime poller round failed")
-
-        thread = threading.Thread(target=loop, name="realtime-poller", daemon=True)
-        thread.start()
-        return thread
-
-    def stop(self) -> None:
-        self._stop.set()

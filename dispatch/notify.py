@@ -15,11 +15,35 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
 from bus_location.live_redis import fast_redis
+
+
+class Notifier(Protocol):
+    """Where the dispatch service sends a company's notifications (``DispatchContext.notifier``): the
+    event stream below, or the webhook outbox in front of it (``dispatch.webhooks``)."""
+
+    def publish(self, company_id: str, event: Mapping[str, Any]) -> None: ...
+
+
+class NotificationStream(Notifier, Protocol):
+    """A notifier that can also be read back, per company, after an event id (server-sent events)."""
+
+    backend: str
+
+    def tail_id(self, company_id: str) -> str: ...
+
+    def read(self, company_id: str, after_id: str, block_s: float) -> ReadResult: ...
+
+
+class NullNotifier:
+    """Drops every notification (a service without company streams: the CLI, the simulator)."""
+
+    def publish(self, company_id: str, event: Mapping[str, Any]) -> None:
+        return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,8 +165,5 @@ class RedisNotifier:
         return ReadResult(events, last, stale=not flushed)
 
 
-Notifier = InMemoryNotifier | RedisNotifier
-
-
-def make_notifier(redis_url: str | None, timeout_s: float = 0.2) -> Notifier:
+def make_notifier(redis_url: str | None, timeout_s: float = 0.2) -> NotificationStream:
     return RedisNotifier(redis_url, timeout_s) if redis_url else InMemoryNotifier()

@@ -1,10 +1,16 @@
-"""Background jobs: work that runs on a timer in exactly one process of a deployment.
+"""Background jobs: work that runs on a timer, as ``PeriodicJob``s (a daemon thread calling one
+function every ``interval_s``; a failing round is logged and the next one runs as planned), composed
+in ``BackgroundJobs``. Jobs can be started again after a stop (a new lease).
 
-Each job is a ``PeriodicJob`` (a daemon thread calling one function every ``interval_s``; a failing
-round is logged and the next one runs as planned). ``BackgroundJobs`` composes them and is what the
-``LeasedRunner`` (noriai/lease.py) starts while its process holds the runner lease and stops when the
-lease is lost, so with several API workers and runner candidates the re-optimiser and the recurring-
-booking materialiser never run twice at once. Jobs can be started again after a stop (a new lease).
+Two kinds, composed by ``noriai.web.background``:
+
+- In exactly one process of a deployment: the re-optimiser, the recurring-booking materialiser, the
+  flight-status poll and the retention job. The ``LeasedRunner`` (noriai/lease.py) starts them while
+  its process holds the runner lease and stops them when the lease is lost, so with several API
+  workers and runner candidates they never run twice at once.
+- In every process that serves the trip planner: the feed pollers (GTFS-RT ``realtime_poller_job``,
+  GBFS ``gbfs_poller_job``), read-only and bounded by each feed's own TTL and backoff; each process
+  plans on its own realtime snapshot and bike-share system.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from typing import Any
 
 import httpx
 
+from bikeshare import GbfsPoller
+from bus_location.poller import RealtimePoller
 from dispatch.airport import parse_flight_status
 from dispatch.airport_booking import AirportBookings
 from dispatch.service import DispatchService
@@ -167,3 +175,19 @@ def flight_status_job(air: AirportBookings, source: str, interval_s: float) -> P
         return len(air.apply_status(parse_flight_status(data, "flight status")))
 
     return PeriodicJob("flight-status", interval_s, work, first_delay_s=5.0)
+
+
+REALTIME_POLL_S = 15.0  # GTFS-RT: each target is fetched no more often than its Fetcher's ttl
+GBFS_TICK_S = 1.0  # GBFS: the poller itself waits for the feed's ttl (or its backoff)
+
+
+def realtime_poller_job(poller: RealtimePoller, interval_s: float = REALTIME_POLL_S) -> PeriodicJob:
+    """Fetch each GTFS-RT target and feed the single writer (``RealtimePoller.run_once`` records its
+    failures and never raises; a failing target backs off on its own)."""
+    return PeriodicJob("realtime-poller", interval_s, poller.run_once)
+
+
+def gbfs_poller_job(poller: GbfsPoller, tick_s: float = GBFS_TICK_S) -> PeriodicJob:
+    """Poll a GBFS system at once and then no more often than its ``ttl`` (``GbfsPoller.poll`` is a
+    no-op until then, keeps the last good system and never raises)."""
+    return PeriodicJob("gbfs-poller", tick_s, poller.poll, first_delay_s=0.0)

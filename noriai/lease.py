@@ -1,7 +1,8 @@
 """Who runs the background work: a lease that exactly one process holds at a time.
 
 With several API workers (and several machines), the re-optimiser, the recurring-booking materialiser
-and the feed pollers must run in one process only. Each candidate process asks for the lease; the one
+and the other timed writers must run in one process only (the read-only feed pollers run in every
+process that serves the planner, ``noriai.jobs``). Each candidate process asks for the lease; the one
 that holds it runs the jobs and renews the lease well before it expires; a holder that dies (kill -9,
 power cut, network split) stops renewing, its lease expires after ``ttl_s`` and another candidate takes
 it over. Every acquisition gets a fencing token that only grows, so a paused old holder that wakes up

@@ -6,7 +6,6 @@
 import hashlib
 import hmac
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -19,7 +18,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
-from bikeshare import BikeShareSystem, GbfsPoller
+from bikeshare import BikeShareSystem
 from bus_location import RealtimeWriter
 from dispatch.airport_booking import AirportBookings
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, hhmm, parse_hhmm
@@ -85,26 +84,6 @@ class DemoBikeShare:
             status = {k: replace(v, last_reported_unix=now) for k, v in self.system.status.items()}
             self._stamped = (now, replace(self.system, status=status, last_updated_unix=now))
         return self._stamped[1]
-
-
-class PolledBikeShare:
-    """A real GBFS feed, polled on a daemon thread no more often than its ttl (requests never wait)."""
-
-    def __init__(self, url: str) -> None:
-        self.poller = GbfsPoller(url)
-        self._stop = threading.Event()
-
-    def start(self) -> None:
-        threading.Thread(target=self._run, name="gbfs-poller", daemon=True).start()
-
-    def stop(self) -> None:
-        self._stop.set()
-
-    def _run(self) -> None:
-        self.poller.run(self._stop)  # never raises: a failing feed backs off and shows in /health
-
-    def __call__(self) -> BikeShareSystem | None:
-        return self.poller.system
 
 
 class GuestBookingIn(BaseModel):

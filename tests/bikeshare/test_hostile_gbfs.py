@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ import pytest
 from bikeshare import GbfsError, GbfsPoller, load_system
 from bikeshare.gbfs import parse_json, parse_pricing_plans, parse_station_information, parse_station_status
 from noriai.demo import GBFS_DIR
+from noriai.jobs import gbfs_poller_job
 
 
 def _feed(tmp_path: Path) -> Path:
@@ -144,17 +145,17 @@ def test_the_poller_thread_survives_a_deeply_nested_station_information(tmp_path
     d = _feed(tmp_path)
     (d / "station_information.json").write_text(_nested(200_000), encoding="utf-8")
     poller = GbfsPoller(str(d))
-    stop = threading.Event()
-    thread = threading.Thread(target=poller.run, args=(stop, 0.01), daemon=True)
-    thread.start()
+    job = gbfs_poller_job(poller, tick_s=0.01)  # the app's poller thread
+    job.start()
     try:
         for _ in range(500):
             if poller.failures:
                 break
-            stop.wait(0.01)
+            time.sleep(0.01)
         assert poller.failures == 1 and poller.health()["state"] == "failing"
-        assert thread.is_alive()
+        assert job.running and job.stats.failures == 0  # the round survived: poll never raised
     finally:
-        stop.set()
-        thread.join(5)
-    assert not thread.is_alive()
+        job.stop()
+    assert job._thread is not None
+    job._thread.join(5)
+    assert not job._thread.is_alive()

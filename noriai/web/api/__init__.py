@@ -24,7 +24,7 @@ defined inside each router function as real objects, not strings.)
 
 from fastapi import APIRouter
 
-from dispatch.notify import Notifier
+from dispatch.notify import NotificationStream
 from dispatch.service import DispatchService
 from noriai.web.api.bookings import bookings_router, stop_events_router
 from noriai.web.api.days import days_router
@@ -41,7 +41,7 @@ __all__ = ["dispatch_routers"]
 
 
 def dispatch_routers(
-    svc: DispatchService, notifier: Notifier, metrics: Metrics, auth: Auth
+    svc: DispatchService, notifier: NotificationStream, metrics: Metrics, auth: Auth
 ) -> list[APIRouter]:
     """The dispatch API's routers, in the order of the OpenAPI document."""
     return [

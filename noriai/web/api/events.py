@@ -8,14 +8,14 @@ from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import StreamingResponse
 
 from dispatch.errors import Forbidden
-from dispatch.notify import Notifier
+from dispatch.notify import NotificationStream
 from noriai.web.auth import Auth
 from noriai.web.metrics import Metrics
 
 __all__ = ["events_router"]
 
 
-def events_router(notifier: Notifier, auth: Auth, metrics: Metrics) -> APIRouter:
+def events_router(notifier: NotificationStream, auth: Auth, metrics: Metrics) -> APIRouter:
     router = APIRouter(prefix="/api/v1", tags=["dispatch"])
     principal = auth.keys.principal
 
