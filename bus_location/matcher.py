@@ -85,7 +85,7 @@ class TripIndex:
         return None, "trip_not_found"
 
 
-def service_date_of(d: TripDescriptor, feed_timestamp: int, tz: ZoneInfo) -> date:
+def service_date_of(d: TripDescriptor, feed_timestamp: float, tz: ZoneInfo) -> date:
     if d.start_date and len(d.start_date) == 8 and d.start_date.isdigit():
         try:
             return date(int(d.start_date[:4]), int(d.start_date[4:6]), int(d.start_date[6:]))

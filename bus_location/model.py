@@ -5,6 +5,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from geo import LatLon
+
 MAX_DELAY_S = 86_400  # a realtime delay beyond a day is a broken feed, not a late bus
 
 
@@ -50,16 +52,23 @@ class TripUpdate:
 
 @dataclass(frozen=True, slots=True)
 class VehiclePosition:
+    """Where a vehicle was, and when: a bus from a GTFS-Realtime feed (with its trip, bearing, stop) or
+    a shared taxi as its driver reported it (``dispatch.live``: id, point and time only)."""
+
     vehicle_id: str
-    label: str
-    trip: TripDescriptor | None
     lat: float
     lon: float
+    timestamp_unix: float | None = None  # when it was there (the feed's own, or the report's time)
+    label: str = ""
+    trip: TripDescriptor | None = None
     bearing: float | None = None
     speed_ms: float | None = None
-    timestamp_unix: int | None = None
     current_stop_sequence: int | None = None
     stop_id: str | None = None
+
+    @property
+    def point(self) -> LatLon:
+        return LatLon(self.lat, self.lon)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,6 +17,7 @@ from dispatch.day_cache import DayModelCache
 from dispatch.domain import Company, Place, Principal, ReferenceData, Vehicle
 from dispatch.live import LiveStore
 from dispatch.matrix import PointMatrix
+from dispatch.notify import Notifier, NullNotifier
 from dispatch.persistence.repository import Repository, Tx
 from fares import Tariff
 from geo import ServiceZone, TravelTimeModel
@@ -27,10 +28,6 @@ GUEST = Principal("public", "trip-planner")
 GUEST_RIDER_PREFIX = "G"  # riders registered by the trip planner's guest booking, never by an operator
 
 
-class Notifier(Protocol):
-    def publish(self, company_id: str, event: Mapping[str, Any]) -> None: ...
-
-
 @runtime_checkable
 class TransactionalNotifier(Notifier, Protocol):
     """A notifier with a durable outbox (the company webhooks): ``write_outbox`` adds the event's rows
@@ -39,11 +36,6 @@ class TransactionalNotifier(Notifier, Protocol):
     def write_outbox(self, tx: Tx, company_id: str, event: Mapping[str, Any]) -> None: ...
 
     def publish_stream(self, company_id: str, event: Mapping[str, Any]) -> None: ...
-
-
-class _NullNotifier:
-    def publish(self, company_id: str, event: Mapping[str, Any]) -> None:
-        return None
 
 
 class DispatchContext:
@@ -69,7 +61,7 @@ class DispatchContext:
         self.matrix = PointMatrix(travel)
         self.day_cache = DayModelCache()
         self.live = live
-        self.notifier: Notifier = notifier or _NullNotifier()
+        self.notifier: Notifier = notifier or NullNotifier()
         self.policy = policy or PromisePolicy()
         self.clock: Callable[[], datetime] = clock or (lambda: datetime.now(TOKYO))
         # Idempotency claims are about requests in flight, so they run on the real clock, not ``clock``.

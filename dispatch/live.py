@@ -1,5 +1,6 @@
-"""Live state (vehicle positions now; notifications and caches later): Redis when configured, else an
-in-process store. Redis is never the only copy of anything that matters: the database is.
+"""Live state (vehicle positions, the same ``bus_location.VehiclePosition`` as buses have): Redis
+when configured, else an in-process store. Redis is never the only copy of anything that matters:
+the database is.
 
 Redis calls use short timeouts and no retries (``fast_redis``). When Redis fails, readers get the last value
 this process saw, marked stale, and writers carry on; the next successful call clears the fault.
@@ -16,15 +17,8 @@ from typing import Protocol
 
 import redis
 
+from bus_location import VehiclePosition
 from bus_location.live_redis import fast_redis
-from geo import LatLon
-
-
-@dataclass(frozen=True, slots=True)
-class VehiclePosition:
-    vehicle_id: str
-    point: LatLon
-    reported_at_unix: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +76,7 @@ class RedisLiveStore:
 
     def put_position(self, pos: VehiclePosition) -> None:
         self._local.put_position(pos)
-        payload = json.dumps({"lat": pos.point.lat, "lon": pos.point.lon, "at": pos.reported_at_unix})
+        payload = json.dumps({"lat": pos.lat, "lon": pos.lon, "at": pos.timestamp_unix})
         # Positions are ephemeral: when Redis is down, the next report is written once it is back.
         with contextlib.suppress(redis.RedisError):
             self._r.set(self.KEY + pos.vehicle_id, payload, ex=3600)
@@ -95,7 +89,7 @@ class RedisLiveStore:
         if raw is None:
             return LiveReading(None, stale=False)
         d = json.loads(raw)
-        return LiveReading(VehiclePosition(vehicle_id, LatLon(d["lat"], d["lon"]), d["at"]), stale=False)
+        return LiveReading(VehiclePosition(vehicle_id, d["lat"], d["lon"], d["at"]), stale=False)
 
 
 def make_live_store(redis_url: str | None, timeout_s: float = 0.2) -> LiveStore:

@@ -7,6 +7,7 @@ import logging
 from datetime import date
 from typing import Any
 
+from bus_location import VehiclePosition
 from dispatch.booking import (
     ACTIVE_STATES,
     BookingStatus,
@@ -16,7 +17,6 @@ from dispatch.booking import (
 from dispatch.context import DispatchContext
 from dispatch.domain import Principal
 from dispatch.errors import NotFound
-from dispatch.live import VehiclePosition
 from dispatch.presentation import stop_view
 from geo import LatLon
 
@@ -70,7 +70,7 @@ def runs(
             position = {
                 "lat": reading.position.point.lat,
                 "lon": reading.position.point.lon,
-                "reported_at_unix": reading.position.reported_at_unix,
+                "reported_at_unix": reading.position.timestamp_unix,
             }
         live_etas(ctx, d, stops, reading.position if reading else None)
         company = ctx.companies[veh.company_id]
@@ -120,7 +120,7 @@ def report_position(ctx: DispatchContext, principal: Principal, vehicle_id: str,
     if veh is None or (principal.role == "company" and veh.company_id != principal.company_id):
         raise NotFound(f"no vehicle {vehicle_id}", f"車両 {vehicle_id} が見つかりません")
     if ctx.live is not None:
-        ctx.live.put_position(VehiclePosition(vehicle_id, point, ctx.now().timestamp()))
+        ctx.live.put_position(VehiclePosition(vehicle_id, point.lat, point.lon, ctx.now().timestamp()))
     ctx.notifier.publish(
         veh.company_id, {"type": "position", "vehicle_id": vehicle_id, "lat": point.lat, "lon": point.lon}
     )

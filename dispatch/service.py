@@ -33,12 +33,13 @@ from dispatch.booking import (
     RecurringRule,
     TimeRequest,
 )
-from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchContext, Notifier
+from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchContext
 from dispatch.day_model import DayModel, PointMatrix, ins_times
 from dispatch.domain import Principal, ReferenceData, Rider, Vehicle
 from dispatch.errors import Conflict, DispatchError, Forbidden, Invalid, NotFound
 from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest, RuleRequest
 from dispatch.live import LiveStore
+from dispatch.notify import Notifier
 from dispatch.persistence.repository import Repository
 from fares import Tariff
 from geo import LatLon, TravelTimeModel

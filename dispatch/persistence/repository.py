@@ -23,10 +23,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from dispatch.booking import AuditEntry, Booking, VehiclePlan
-from dispatch.booking import RecurringRule as RecurringRule  # re-exported: moved to the domain
-from dispatch.domain import Principal as Principal  # re-exported: moved to the domain
-from dispatch.domain import Rider
+from dispatch.booking import AuditEntry, Booking, RecurringRule, VehiclePlan
+from dispatch.domain import Principal, Rider
 from dispatch.persistence.codec import booking_from_values, booking_row_values
 from dispatch.persistence.reference import rider_from_row, rider_to_row
 from dispatch.persistence.tables import (

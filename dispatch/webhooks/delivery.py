@@ -18,10 +18,11 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import httpx
 
+from dispatch.notify import Notifier
 from dispatch.persistence.repository import Tx
 from dispatch.persistence.webhooks import WebhookStore, add_deliveries
 from dispatch.webhooks.model import WebhookDelivery, WebhookEndpoint, signed_headers
@@ -32,10 +33,6 @@ log = logging.getLogger("noriai.webhooks")
 DEFAULT_BACKOFF_S: tuple[float, ...] = (10, 30, 60, 120, 300, 600, 1800) + (3600,) * 20
 
 
-class Publisher(Protocol):
-    def publish(self, company_id: str, event: Mapping[str, Any]) -> None: ...
-
-
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -43,9 +40,7 @@ def _utcnow() -> datetime:
 class WebhookOutbox:
     """A notifier for the dispatch service: publishes to ``inner`` and writes the webhook outbox."""
 
-    def __init__(
-        self, inner: Publisher, store: WebhookStore, clock: Callable[[], datetime] = _utcnow
-    ) -> None:
+    def __init__(self, inner: Notifier, store: WebhookStore, clock: Callable[[], datetime] = _utcnow) -> None:
         self.inner, self.store, self.clock = inner, store, clock
 
     def _event(self, company_id: str, event: Mapping[str, Any]) -> tuple[str, str, str, datetime]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import time
 
-from dispatch.live import InMemoryLiveStore, RedisLiveStore, VehiclePosition
-from geo import LatLon
+from bus_location import VehiclePosition
+from dispatch.live import InMemoryLiveStore, RedisLiveStore
 from tests.conftest import RedisServer
 
-POS = VehiclePosition("chuo-01", LatLon(34.17, 131.47), 1_790_000_000.0)
+POS = VehiclePosition("chuo-01", 34.17, 131.47, 1_790_000_000.0)
 
 
 def test_in_memory_store_round_trips_a_position() -> None:
@@ -40,7 +40,7 @@ def test_redis_down_is_reported_fast_and_stale_then_recovers(redis_server: Redis
         assert reading.stale and reading.position == POS
         assert not store.healthy()
         assert elapsed < 1.0, f"a dead Redis must not block callers (took {elapsed:.2f} s)"
-        moved = VehiclePosition("chuo-01", LatLon(34.18, 131.48), POS.reported_at_unix + 60)
+        moved = VehiclePosition("chuo-01", 34.18, 131.48, 1_790_000_060.0)
         store.put_position(moved)  # must not raise while Redis is down
     finally:
         redis_server.start()
