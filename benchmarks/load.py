@@ -266,10 +266,11 @@ def history(engine: Any, areas: list[dict[str, Any]], n: int, day: date, rng: ra
 def seed_day(url: str, areas: list[dict[str, Any]], n: int, day: date, rng: random.Random) -> float:
     """Book ``n`` rides for ``day`` through the real dispatch service (quote + confirm)."""
     from dispatch.domain import Principal
+    from dispatch.errors import Conflict
     from dispatch.persistence import create_db_engine
     from dispatch.persistence.reference import load_reference_data
     from dispatch.persistence.repository import Repository
-    from dispatch.service import Conflict, DispatchService, Endpoint, EndpointKind, QuoteRequest
+    from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
     from fares import load_tariff
     from geo import StraightLineModel
     from noriai.demo import TARIFF_PATH

@@ -11,18 +11,10 @@ from decimal import Decimal
 from dispatch.airport import Flight, FlightDirection, FlightStatus, FlightTimetable
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest
 from dispatch.domain import Principal
+from dispatch.errors import Conflict, Forbidden, Invalid, NotFound
 from dispatch.inputs import GuestBookingRequest
 from dispatch.persistence.airport import AirportBooking, AirportStore
-from dispatch.service import (
-    Conflict,
-    DispatchService,
-    Endpoint,
-    EndpointKind,
-    Forbidden,
-    Invalid,
-    NotFound,
-    QuoteRequest,
-)
+from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
 from fares import FareLine
 from geo import LatLon
 

@@ -36,7 +36,6 @@ from dispatch.booking import (
 from dispatch.context import GUEST, GUEST_RIDER_PREFIX, SYSTEM, TOKYO, DispatchContext
 from dispatch.day_model import DayModel, PointMatrix, ins_times
 from dispatch.domain import Principal, ReferenceData, Rider, Vehicle
-from dispatch.errors import Conflict, DispatchError, Forbidden, Invalid, NotFound
 from dispatch.inputs import Endpoint, EndpointKind, GuestBookingRequest, QuoteRequest, RuleRequest
 from dispatch.live import LiveStore
 from dispatch.notify import Notifier
@@ -49,16 +48,11 @@ __all__ = [
     "GUEST_RIDER_PREFIX",
     "SYSTEM",
     "TOKYO",
-    "Conflict",
     "DayModel",
-    "DispatchError",
     "DispatchService",
     "Endpoint",
     "EndpointKind",
-    "Forbidden",
     "GuestBookingRequest",
-    "Invalid",
-    "NotFound",
     "Notifier",
     "PointMatrix",
     "QuoteRequest",

@@ -30,9 +30,10 @@ import numpy as np
 
 from dispatch.booking import Booking, BookingEvent, BookingStatus, PromisePolicy, QuoteOption, TimeRequest
 from dispatch.domain import Company, Place, Principal, ReferenceData, Rider, Shift, Vehicle, VehicleKind, Zone
+from dispatch.errors import Conflict, DispatchError
 from dispatch.persistence import create_db_engine, migrate, store_reference_data
 from dispatch.persistence.repository import Repository
-from dispatch.service import TOKYO, Conflict, DispatchError, DispatchService, QuoteRequest
+from dispatch.service import TOKYO, DispatchService, QuoteRequest
 from fares import Tariff
 from geo import LatLon, StraightLineModel, TravelTimeModel
 from sim.demand import DayDemand, TripRequest, load_export, replayed_demand, synthetic_demand

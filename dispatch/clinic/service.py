@@ -31,16 +31,9 @@ from dispatch.clinic.model import (
     Issue,
 )
 from dispatch.domain import Place, Principal
+from dispatch.errors import DispatchError, Forbidden, NotFound
 from dispatch.persistence.clinic import ClinicStore
-from dispatch.service import (
-    DispatchError,
-    DispatchService,
-    Endpoint,
-    EndpointKind,
-    Forbidden,
-    NotFound,
-    QuoteRequest,
-)
+from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
 
 log = logging.getLogger("noriai.clinic")
 TOKYO = ZoneInfo("Asia/Tokyo")

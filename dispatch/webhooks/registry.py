@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 from dispatch.domain import Principal
+from dispatch.errors import Forbidden, Invalid, NotFound
 from dispatch.persistence.webhooks import WebhookStore
-from dispatch.service import Forbidden, Invalid, NotFound
 from dispatch.webhooks.model import (
     DEFAULT_EVENT_TYPES,
     EVENT_TYPES,

@@ -10,8 +10,8 @@ from typing import Annotated
 from fastapi import Depends, Header
 
 from dispatch.domain import Principal
+from dispatch.errors import DispatchError, Forbidden
 from dispatch.persistence.repository import Repository
-from dispatch.service import DispatchError, Forbidden
 
 
 class Unauthorized(DispatchError):

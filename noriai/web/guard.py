@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bus_location.live_redis import fast_redis
-from dispatch.service import DispatchError
+from dispatch.errors import DispatchError
 from noriai.web.errors import field_errors, http_error_body
 
 log = logging.getLogger("noriai.web.guard")

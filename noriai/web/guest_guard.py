@@ -9,7 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 
 from dispatch.booking import BookingStatus
-from dispatch.service import Conflict, DispatchService, Invalid
+from dispatch.errors import Conflict, Invalid
+from dispatch.service import DispatchService
 from noriai.web.guard import RateLimiter, phone_digest, phone_digits
 from noriai.web.phone_codes import PhoneCodes
 

@@ -23,9 +23,9 @@ from bus_location import RealtimeWriter
 from dispatch.airport_booking import AirportBookings
 from dispatch.booking import Booking, BookingStatus, TimeMode, TimeRequest, hhmm, parse_hhmm
 from dispatch.context import GUEST
-from dispatch.errors import NotFound
+from dispatch.errors import Invalid, NotFound
 from dispatch.presentation import booking_number
-from dispatch.service import TOKYO, DispatchService, GuestBookingRequest, Invalid
+from dispatch.service import TOKYO, DispatchService, GuestBookingRequest
 from geo import LatLon
 from gtfs.flex import flex_zip
 from gtfs.loader import Feed

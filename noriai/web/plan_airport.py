@@ -16,8 +16,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from dispatch.airport import FlightDirection
 from dispatch.airport_booking import AirportBookings, GuestAirportRequest
 from dispatch.booking import BookingStatus, hhmm
+from dispatch.errors import Invalid
 from dispatch.presentation import booking_number
-from dispatch.service import DispatchService, Invalid
+from dispatch.service import DispatchService
 from geo import LatLon
 from noriai.web.guard import client_address, error_responses
 from noriai.web.guest_guard import GuestGuard

@@ -24,7 +24,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 
 from dispatch.domain import Principal
-from dispatch.service import Conflict, DispatchService, Forbidden, NotFound
+from dispatch.errors import Conflict, Forbidden, NotFound
+from dispatch.service import DispatchService
 from sim import City, demo_scenario, request_rows, simulate, summary
 from sim.report import write_report
 

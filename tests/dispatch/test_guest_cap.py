@@ -13,8 +13,9 @@ from pathlib import Path
 import pytest
 
 from dispatch.booking import TimeMode, TimeRequest
+from dispatch.errors import Conflict
 from dispatch.inputs import GuestBookingRequest
-from dispatch.service import Conflict, DispatchService
+from dispatch.service import DispatchService
 from geo import LatLon
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import DAY, make_service, open_service

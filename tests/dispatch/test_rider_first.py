@@ -13,7 +13,8 @@ from fastapi.testclient import TestClient
 
 from dispatch.booking import BookingEvent, BookingStatus
 from dispatch.domain import Principal
-from dispatch.service import Conflict, DispatchService
+from dispatch.errors import Conflict
+from dispatch.service import DispatchService
 from noriai.demo import reference_data
 from noriai.settings import Settings
 from noriai.web import create_app

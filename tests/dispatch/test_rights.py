@@ -17,9 +17,10 @@ import pytest
 from dispatch.booking import BookingEvent, BookingStatus
 from dispatch.clinic.model import ClinicAppointment, ClinicConsent
 from dispatch.domain import Consent, MobilityNeeds, Rider
+from dispatch.errors import Conflict, Forbidden
 from dispatch.persistence.clinic import ClinicStore
 from dispatch.rights import ConsentChange, DataRights
-from dispatch.service import TOKYO, Conflict, DispatchService, Endpoint, EndpointKind, Forbidden
+from dispatch.service import TOKYO, DispatchService, Endpoint, EndpointKind
 from geo import LatLon
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import CHUO, DAY, OPERATOR, Clock, make_service, trip

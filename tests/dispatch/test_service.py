@@ -14,9 +14,10 @@ import pytest
 from dispatch.booking import BookingEvent, BookingStatus, RecurrenceRule, TimeMode, TimeRequest
 from dispatch.context import SYSTEM, unused_booking_id
 from dispatch.domain import Principal
+from dispatch.errors import Conflict, Invalid, NotFound
 from dispatch.notify import InMemoryNotifier
 from dispatch.presentation import booking_number
-from dispatch.service import Conflict, DispatchService, Endpoint, EndpointKind, Invalid, NotFound, RuleRequest
+from dispatch.service import DispatchService, Endpoint, EndpointKind, RuleRequest
 from noriai.demo import reference_data
 from tests.conftest import PostgresServer
 from tests.dispatch.helpers import CHUO, DAY, OPERATOR, Clock, make_service, trip

@@ -17,11 +17,12 @@ from hypothesis import strategies as st
 
 from dispatch.booking import TimeMode, TimeRequest
 from dispatch.domain import ReferenceData
+from dispatch.errors import Invalid
 from dispatch.live import InMemoryLiveStore
 from dispatch.persistence import create_db_engine, import_city, migrate
 from dispatch.persistence.reference import load_reference_data
 from dispatch.persistence.repository import Repository
-from dispatch.service import DispatchService, Endpoint, EndpointKind, Invalid, QuoteRequest
+from dispatch.service import DispatchService, Endpoint, EndpointKind, QuoteRequest
 from fares.tariff import parse_tariff
 from geo import LatLon, StraightLineModel, haversine_m
 from noriai.city import load_bundle
