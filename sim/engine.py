@@ -456,13 +456,13 @@ class DaySimulator:
     def _after_change(self, t: int) -> None:
         """Plans may have changed: every vehicle whose plan version moved looks at its first stop."""
         with self.service.repo.read() as tx:
-            plans = tx.plans(self.day)
-        for vid, sv in self.vehicles.items():
-            p = plans.get(vid)
-            version = p.version if p is not None else 0
-            if version != sv.version:
-                sv.version = version
-                self._replan(sv, t, p.stops[0] if p is not None and p.stops else None)
+            versions = tx.plan_versions(self.day)  # (cheap: most plans have not moved)
+            moved = [vid for vid, sv in self.vehicles.items() if versions.get(vid, 0) != sv.version]
+            plans = tx.plans(self.day, vehicle_ids=moved) if moved else {}
+        for vid in moved:
+            sv, p = self.vehicles[vid], plans.get(vid)
+            sv.version = p.version if p is not None else 0
+            self._replan(sv, t, p.stops[0] if p is not None and p.stops else None)
 
     def _first_stop(self, sv: _Vehicle) -> tuple[str, str] | None:
         with self.service.repo.read() as tx:

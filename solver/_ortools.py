@@ -1,4 +1,5 @@
-"""The OR-Tools routing model of the DARP. The only module that imports OR-Tools.
+"""The OR-Tools routing model of the DARP, and the LP solver of route timing (GLOP). The only module
+that imports OR-Tools.
 
 Node layout: one start and one end node per vehicle, then a pickup node (unless the rider is already
 on board) and a drop-off node per request. Transit matrices are registered as matrices (no Python
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.linear_solver import pywraplp
 
 from solver.problem import Problem, Request
 from solver.result import StopKind
@@ -187,3 +189,37 @@ def improve(
     """Solve with OR-Tools from ``initial`` routes (if given); returns routes per vehicle id."""
     model = RoutingModel(problem, requests, mandatory)
     return model.solve(time_limit_s=time_limit_s, seed=seed, initial=initial)
+
+
+def solve_lp(
+    cost: Sequence[float],
+    a_ub: Sequence[tuple[int, int, float]],
+    b_ub: Sequence[float],
+    lower: Sequence[float],
+    upper: Sequence[float],
+) -> list[float] | None:
+    """min ``cost``·x subject to ``A x <= b_ub`` (``a_ub``: (row, column, coefficient) triples) and
+    ``lower <= x <= upper`` (``inf`` for no bound), with OR-Tools' GLOP; None unless optimal.
+
+    Why GLOP and not ``scipy.optimize.linprog``: the route timing LPs are tiny (tens of variables) and
+    solved thousands of times a simulated day; linprog's input checking and conversion cost about
+    three times what GLOP's whole build-and-solve does on them (``benchmarks/timing.py``)."""
+    lp = pywraplp.Solver.CreateSolver("GLOP")
+    if lp is None:  # pragma: no cover - GLOP ships in every OR-Tools wheel
+        return None
+    inf = lp.infinity()
+    xs = [
+        lp.NumVar(-inf if lo == -np.inf else float(lo), inf if hi == np.inf else float(hi), "")
+        for lo, hi in zip(lower, upper, strict=True)
+    ]
+    rows = [lp.Constraint(-inf, float(b)) for b in b_ub]
+    for r, col, coef in a_ub:
+        rows[r].SetCoefficient(xs[col], coef)
+    objective = lp.Objective()
+    for x, c in zip(xs, cost, strict=True):
+        if c:
+            objective.SetCoefficient(x, float(c))
+    objective.SetMinimization()
+    if lp.Solve() != pywraplp.Solver.OPTIMAL:
+        return None
+    return [x.solution_value() for x in xs]

@@ -14,9 +14,11 @@ ends get a tiny weight toward earlier pickups and a shorter route, so ties resol
 
 Measured against Cordeau & Laporte's forward-slack delays (``benchmarks/timing.py``): the LP is exact
 and handles appointments, which the delay scheme (it only removes waiting with riders aboard) cannot.
-HiGHS solves a route of 20 stops in about a millisecond. The LP optimum is made integer by taking the
-least integer schedule above its floor, which stays within a second of it and is feasible by
-construction; if rounding ever made total ride worse than the earliest schedule, the earliest is kept.
+GLOP (OR-Tools, ``solver._ortools.solve_lp``) solves a route of 20 stops in about a millisecond (scipy's
+``linprog`` with HiGHS took three times as long, mostly checking and converting its inputs). The LP
+optimum is made integer by taking the least integer schedule above its floor, which stays within a
+second of it and is feasible by construction; if rounding ever made total ride worse than the
+earliest schedule, the earliest is kept.
 """
 
 from __future__ import annotations
@@ -24,9 +26,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-from scipy.optimize import linprog
-from scipy.sparse import coo_array
 
+from solver._ortools import solve_lp
 from solver.problem import Problem, Vehicle
 from solver.result import StopKind
 from solver.schedule import PlannedStop, earliest_schedule, service_s, stop_location
@@ -79,18 +80,13 @@ def rider_schedule(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedSt
     lo[0], hi[0] = vehicle.shift.earliest, vehicle.shift.latest
     lo[-1], hi[-1] = vehicle.shift.earliest, vehicle.shift.latest
     c = np.zeros(n)
-    rows: list[int] = []
-    cols: list[int] = []
-    vals: list[float] = []
+    terms_ub: list[tuple[int, int, float]] = []
     rhs: list[float] = []
 
     def le(terms: Sequence[tuple[int, float]], bound: float) -> None:
         """sum(coef * var) <= bound"""
         row = len(rhs)
-        for col, coef in terms:
-            rows.append(row)
-            cols.append(col)
-            vals.append(coef)
+        terms_ub.extend((row, col, coef) for col, coef in terms)
         rhs.append(bound)
 
     dm = problem.duration_s
@@ -149,16 +145,16 @@ def rider_schedule(problem: Problem, vehicle: Vehicle, stops: Sequence[PlannedSt
             elif r.request_id in pick_base or r.picked_up_at is not None:
                 base_ride += r.persons * (t - pick_base.get(r.request_id, r.picked_up_at or 0))
         le(ride_terms, base_ride - ride_const)
-    n_all = n + len(extra_lo)
-    cost = np.concatenate([c, np.array(extra_c)])
-    bounds = np.concatenate(
-        [np.stack([lo, hi], axis=1), np.stack([extra_lo, [np.inf] * len(extra_lo)], axis=1).reshape(-1, 2)]
+    x = solve_lp(
+        [*c.tolist(), *extra_c],
+        terms_ub,
+        rhs,
+        [*lo.tolist(), *extra_lo],
+        [*hi.tolist(), *([np.inf] * len(extra_lo))],
     )
-    a_ub = coo_array((vals, (rows, cols)), shape=(len(rhs), n_all)).tocsr()
-    res = linprog(cost, A_ub=a_ub, b_ub=np.array(rhs), bounds=bounds, method="highs")
-    if res.status != 0:  # numerically unlucky: the earliest schedule is always a valid answer
+    if x is None:  # numerically unlucky: the earliest schedule is always a valid answer
         return base
-    floor = np.floor(np.asarray(res.x[:n]) + 1e-6).astype(np.int64)
+    floor = np.floor(np.asarray(x[:n]) + 1e-6).astype(np.int64)
     timed = earliest_schedule(problem, vehicle, stops, lower=[int(t) for t in floor])
     if timed is None or persons_excess_ride_s(problem, stops, timed) > persons_excess_ride_s(
         problem, stops, base

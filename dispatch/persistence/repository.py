@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any, TypeVar
 
 from sqlalchemy import Table, bindparam, func, insert, or_, text, update
@@ -85,6 +85,9 @@ _BOOKING_BY_KEY = core_select(*_BOOKING_COLUMNS).where(_B.idempotency_key == bin
 _BOOKING_UPDATE = update(_BOOKING_TABLE).where(_B.booking_id == bindparam("key_booking_id"))
 _PLAN_BY_ID = core_select(*_PLAN_COLUMNS).where(
     _P.vehicle_id == bindparam("key_vehicle_id"), _P.service_date == bindparam("key_service_date")
+)
+_PLAN_VERSIONS = core_select(_P.vehicle_id, _P.version).where(
+    _P.service_date == bindparam("key_service_date")
 )
 _PLAN_UPDATE = update(_PLAN_TABLE).where(
     _P.vehicle_id == bindparam("key_vehicle_id"), _P.service_date == bindparam("key_service_date")
@@ -321,6 +324,11 @@ class Tx:
             params["key_vehicle_ids"] = list(vehicle_ids)
         rows = self._core(_plans_query(vehicle_ids is not None, lock), params).all()
         return {r.vehicle_id: _plan(r) for r in rows}
+
+    def plan_versions(self, service_date: date) -> dict[str, int]:
+        """Each plan row's version for the day (no stops decoded): who has to look at a plan again."""
+        rows = self._core(_PLAN_VERSIONS, {"key_service_date": service_date}).all()
+        return {r.vehicle_id: r.version for r in rows}
 
     def add_empty_plan(self, vehicle_id: str, service_date: date) -> None:
         """Insert an empty plan row (an IntegrityError if the row exists: never overwrites one)."""
@@ -601,12 +609,18 @@ def _utc(t: datetime) -> datetime:
     return t if t.tzinfo is not None else t.replace(tzinfo=UTC)
 
 
+@lru_cache(maxsize=8192)
+def _plan_stops(stops_json: str) -> tuple[tuple[str, str], ...]:
+    """A plan's stops from its JSON text, remembered (immutable): a quote reads every plan of the day,
+    and most have not changed since the last one."""
+    return tuple((str(b), str(k)) for b, k in json.loads(stops_json))
+
+
 def _plan(row: Any) -> VehiclePlan:
-    stops = tuple((str(b), str(k)) for b, k in json.loads(row.stops_json))
     return VehiclePlan(
         row.vehicle_id,
         row.service_date,
-        stops,
+        _plan_stops(row.stops_json),
         row.version,
         row.out_of_service,
         row.anchor_lat,
