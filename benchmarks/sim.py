@@ -2,7 +2,7 @@
 (quotes + confirms, re-optimisation, driver events, the simulator itself), peak memory; and the
 sweep's speed-up on a Dask LocalCluster with 1 vs 2 workers.
 
-    .venv/bin/python benchmarks/sim.py [--sizes 250,500,1000,2000] [--repeats 1] [--sweep-requests 80]
+    .venv/bin/python -m benchmarks.sim [--sizes 250,500,1000,2000] [--repeats 1] [--sweep-requests 80]
 
 Each day runs in its own process (so peak RSS is that day's), with the fleet scaled to the demand
 (8 vehicles per 300 requests, as in the demo scenario) and the demo scenario's noise. Target: 1,000
@@ -64,7 +64,10 @@ def one_day(requests: int, seed: int) -> dict[str, Any]:
 
 def run_child(requests: int, seed: int) -> dict[str, Any]:
     done = subprocess.run(
-        [sys.executable, __file__, "--one", str(requests), "--seed", str(seed)],
+        # as a module from the project root: run as a script, benchmarks/ would come first on the path
+        # and ``import sim`` would find this file instead of the simulator
+        [sys.executable, "-m", "benchmarks.sim", "--one", str(requests), "--seed", str(seed)],
+        cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
         check=True,
