@@ -70,8 +70,10 @@ def run_child(requests: int, seed: int) -> dict[str, Any]:
         cwd=Path(__file__).resolve().parent.parent,
         capture_output=True,
         text=True,
-        check=True,
+        check=False,
     )
+    if done.returncode != 0:  # say why the day failed, not only that it did
+        raise SystemExit(f"the {requests}-request day (seed {seed}) failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
