@@ -68,7 +68,10 @@ def test_parallel_guest_bookings_on_several_workers_never_pass_the_cap(url: str)
         outcomes = Counter(pool.map(book, range(6)))
     # option_gone: another of the burst took the vehicle's room meanwhile (the rider quotes again)
     assert set(outcomes) <= {"scheduled", "open_bookings_limit", "option_gone"}, outcomes
-    assert 1 <= outcomes["scheduled"] <= CAP and outcomes["open_bookings_limit"] >= 6 - CAP - 1, outcomes
+    # the cap is the safety property; how the other four split between the cap and option_gone depends
+    # on the threads' timing (two option_gone and two at the cap happened under load)
+    assert 1 <= outcomes["scheduled"] <= CAP, outcomes
+    assert outcomes["open_bookings_limit"] + outcomes["option_gone"] == 6 - outcomes["scheduled"], outcomes
     with first.repo.read() as tx:
         riders = tx.riders_by_phone(PHONE)
     booked = [b for r in riders for b in first.bookings(rider_id=r.rider_id) if b.status == "scheduled"]
