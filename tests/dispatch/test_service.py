@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -204,6 +205,20 @@ def test_reoptimise_and_breakdown_keep_every_promise(
     assert all(o.vehicle_id != busiest for o in q.options)
 
 
+def _weekly_from_home(
+    rider_id: str, place_id: str, arrive_by_s: int, recurrence: RecurrenceRule, **returns: Any
+) -> RuleRequest:
+    """A recurring rule from the rider's home to ``place_id``, arriving by ``arrive_by_s``."""
+    return RuleRequest(
+        rider_id,
+        Endpoint(EndpointKind.HOME),
+        Endpoint(EndpointKind.PLACE, place_id),
+        TimeRequest(TimeMode.ARRIVE_BY, arrive_by_s),
+        recurrence,
+        **returns,
+    )
+
+
 def test_recurring_dialysis_skips_holidays_and_exceptions(
     service: tuple[DispatchService, InMemoryNotifier],
 ) -> None:
@@ -211,11 +226,10 @@ def test_recurring_dialysis_skips_holidays_and_exceptions(
     (rid,) = _yuda_riders(1)
     rule = svc.add_rule(
         OPERATOR,
-        RuleRequest(
+        _weekly_from_home(
             rid,
-            Endpoint(EndpointKind.HOME),
-            Endpoint(EndpointKind.PLACE, "grand-medical-center"),
-            TimeRequest(TimeMode.ARRIVE_BY, 8 * 3600 + 30 * 60),
+            "grand-medical-center",
+            8 * 3600 + 30 * 60,
             RecurrenceRule(
                 frozenset({0, 2, 4}), date(2026, 11, 23), exceptions=frozenset({date(2026, 11, 27)})
             ),
@@ -246,26 +260,11 @@ def test_a_rule_day_made_by_a_concurrent_run_is_skipped_not_refused(
     svc, _ = service
     rid, other = _yuda_riders(2)
     wed = date(2026, 11, 25)
+    wednesdays = RecurrenceRule(frozenset({2}), date(2026, 11, 23))
     rule = svc.add_rule(
-        OPERATOR,
-        RuleRequest(
-            rid,
-            Endpoint(EndpointKind.HOME),
-            Endpoint(EndpointKind.PLACE, "grand-medical-center"),
-            TimeRequest(TimeMode.ARRIVE_BY, 8 * 3600 + 30 * 60),
-            RecurrenceRule(frozenset({2}), date(2026, 11, 23)),
-        ),
+        OPERATOR, _weekly_from_home(rid, "grand-medical-center", 8 * 3600 + 30 * 60, wednesdays)
     )
-    svc.add_rule(
-        OPERATOR,
-        RuleRequest(
-            other,
-            Endpoint(EndpointKind.HOME),
-            Endpoint(EndpointKind.PLACE, "yamaguchi-sta"),
-            TimeRequest(TimeMode.ARRIVE_BY, 10 * 3600),
-            RecurrenceRule(frozenset({2}), date(2026, 11, 23)),
-        ),
-    )
+    svc.add_rule(OPERATOR, _weekly_from_home(other, "yamaguchi-sta", 10 * 3600, wednesdays))
     # the other run got there first: its confirm holds the rule's key for this day
     first = svc.quote(SYSTEM, trip(rid, "grand-medical-center", "arrive_by", "08:30", day=wed))
     made = svc.confirm(SYSTEM, first.booking_id, 0, idempotency_key=f"rule:{rule.rule_id}:{wed.isoformat()}")
